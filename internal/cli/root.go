@@ -60,6 +60,8 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(
 		newVersionCmd(),
+		newValidateCmd(),
+		newRunCmd(),
 	)
 	return root
 }
