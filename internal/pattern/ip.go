@@ -14,6 +14,9 @@ type ipKey struct {
 }
 
 func (k ipKey) less(o ipKey) bool {
+	if k.v4 != o.v4 {
+		return k.v4 // IPv4 sorts before IPv6
+	}
 	if k.hi != o.hi {
 		return k.hi < o.hi
 	}
