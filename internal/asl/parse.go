@@ -870,7 +870,7 @@ func (c *compiler) errorEquals(f fields, last bool, field string) []string {
 				c.problem(codeSchema, f.loc+"/ErrorEquals", "States.ALL must appear alone in ErrorEquals")
 			}
 			if !last {
-				c.problem(codeSchema, f.loc+"/ErrorEquals", "States.ALL must appear only in the last %s", strings.ToLower(field)+"er")
+				c.problem(codeSchema, f.loc+"/ErrorEquals", "States.ALL must appear only in the last %s", map[string]string{"Retry": "retrier", "Catch": "catcher"}[field])
 			}
 		}
 		out = append(out, s)
@@ -912,9 +912,15 @@ func (c *compiler) checkGraph(m *Machine, loc string, hasStart bool) {
 			}
 		}
 	}
-	// Reachability, and whether any terminal state is reachable.
-	seen := map[string]bool{}
+	// A machine needs a terminal state (Step Functions looks at every
+	// state, reachable or not), and every state must be reachable.
 	terminal := false
+	for _, s := range m.States {
+		if s.End || s.Type == TypeSucceed || s.Type == TypeFail {
+			terminal = true
+		}
+	}
+	seen := map[string]bool{}
 	var visit func(string)
 	visit = func(name string) {
 		s, ok := m.States[name]
@@ -922,9 +928,6 @@ func (c *compiler) checkGraph(m *Machine, loc string, hasStart bool) {
 			return
 		}
 		seen[name] = true
-		if s.End || s.Type == TypeSucceed || s.Type == TypeFail {
-			terminal = true
-		}
 		for _, next := range s.successors() {
 			visit(next)
 		}

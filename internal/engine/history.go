@@ -36,26 +36,23 @@ func (e HistoryEvent) MarshalMap() map[string]any {
 	return m
 }
 
-// history accumulates events; a nil *history records nothing.
+// history numbers events and, when record is set, keeps them. Event ids
+// are counted either way, since error causes quote them.
 type history struct {
+	record bool
+	n      int64
 	events []HistoryEvent
 }
 
 func (h *history) add(now time.Time, prev int64, typ, key string, details map[string]any) int64 {
-	if h == nil {
-		return 0
+	h.n++
+	if h.record {
+		h.events = append(h.events, HistoryEvent{ID: h.n, PreviousEventID: prev, Type: typ, Timestamp: now, DetailsKey: key, Details: details})
 	}
-	id := int64(len(h.events) + 1)
-	h.events = append(h.events, HistoryEvent{ID: id, PreviousEventID: prev, Type: typ, Timestamp: now, DetailsKey: key, Details: details})
-	return id
+	return h.n
 }
 
-func (h *history) last() int64 {
-	if h == nil {
-		return 0
-	}
-	return int64(len(h.events))
-}
+func (h *history) last() int64 { return h.n }
 
 // payloadDetails renders a payload as history shows it: a JSON string.
 func payloadDetails(field string, v any) map[string]any {

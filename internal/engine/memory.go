@@ -102,10 +102,7 @@ func Run(ctx context.Context, p RunParams) (*Result, error) {
 	if p.Random == nil {
 		p.Random = rand.Float64
 	}
-	r := &runner{p: p, now: p.Start}
-	if p.History {
-		r.hist = &history{}
-	}
+	r := &runner{p: p, now: p.Start, hist: &history{record: p.History}}
 	smArn := "arn:aws:states:us-east-1:000000000000:stateMachine:" + p.StateMachineName
 	r.exec = asl.ExecutionInfo{
 		ID:        "arn:aws:states:us-east-1:000000000000:execution:" + p.StateMachineName + ":" + p.ExecutionName,
@@ -192,9 +189,7 @@ func (r *runner) finish(res *Result, o outcome) {
 	case StatusAborted:
 		r.hist.add(r.now, r.hist.last(), "ExecutionAborted", "executionAbortedEventDetails", errorDetails(o.err))
 	}
-	if r.hist != nil {
-		res.History = r.hist.events
-	}
+	res.History = r.hist.events
 }
 
 func errorDetails(e *asl.Error) map[string]any {
@@ -260,12 +255,12 @@ func (r *runner) runMachine(ctx context.Context, m *asl.Machine, input any, vars
 			return outcome{status: StatusFailed, err: asl.NewError(asl.ErrRuntime, "The execution exceeded %d state transitions", r.p.MaxTransitions)}
 		}
 		s := m.States[name]
-		var entered int64
-		if r.hist != nil {
-			d := payloadDetails("input", input)
+		var d map[string]any
+		if r.hist.record {
+			d = payloadDetails("input", input)
 			d["name"] = name
-			entered = r.hist.add(r.now, r.hist.last(), stateEventType(s, "Entered"), "stateEnteredEventDetails", d)
 		}
+		entered := r.hist.add(r.now, r.hist.last(), stateEventType(s, "Entered"), "stateEnteredEventDetails", d)
 		retries := 0
 		for _, a := range attempts {
 			retries += a
@@ -274,6 +269,11 @@ func (r *runner) runMachine(ctx context.Context, m *asl.Machine, input any, vars
 			State: name, Input: input, Vars: vars, Attempts: attempts, Random: r.p.Random, EnteredEventID: entered,
 			Context: &asl.Context{Execution: r.exec, StateMachine: r.sm, MapItem: item,
 				State: asl.StateInfo{Name: name, EnteredTime: r.now, RetryCount: retries}},
+		}
+		if s.WaitsForTaskToken() {
+			// Parameters may pass the token on ($$.Task.Token), so it exists
+			// before the state is evaluated.
+			in.Context.TaskToken = uuid.NewString()
 		}
 		step := r.resolve(ctx, m, s, in, m.Enter(in))
 		switch step.Outcome {
@@ -290,9 +290,12 @@ func (r *runner) runMachine(ctx context.Context, m *asl.Machine, input any, vars
 		case asl.OutcomeFail:
 			return outcome{status: StatusFailed, err: &asl.Error{Name: step.Error, Cause: step.Cause}}
 		}
-		if r.hist != nil && s.Type != asl.TypeFail {
-			d := payloadDetails("output", step.Output)
-			d["name"] = name
+		if s.Type != asl.TypeFail {
+			var d map[string]any
+			if r.hist.record {
+				d = payloadDetails("output", step.Output)
+				d["name"] = name
+			}
 			r.hist.add(r.now, r.hist.last(), stateEventType(s, "Exited"), "stateExitedEventDetails", d)
 		}
 		if step.Vars != nil {
@@ -346,17 +349,18 @@ func asError(err error) *asl.Error {
 func (r *runner) callTask(ctx context.Context, s *asl.State, in asl.StepInput, tc *asl.TaskCall) (any, error) {
 	rtype, rname := resourceParts(task.BaseResource(tc.Resource))
 	prev := r.hist.last()
-	if r.hist != nil {
-		d := map[string]any{"resourceType": rtype, "resource": rname, "region": "us-east-1", "parameters": jsonString(tc.Input)}
+	var d map[string]any
+	if r.hist.record {
+		d = map[string]any{"resourceType": rtype, "resource": rname, "region": "us-east-1", "parameters": jsonString(tc.Input)}
 		if tc.TimeoutSeconds > 0 && tc.TimeoutSeconds != asl.DefaultTaskTimeoutSeconds {
 			d["timeoutInSeconds"] = tc.TimeoutSeconds
 		}
 		if tc.HeartbeatSeconds > 0 {
 			d["heartbeatInSeconds"] = tc.HeartbeatSeconds
 		}
-		prev = r.hist.add(r.now, prev, "TaskScheduled", "taskScheduledEventDetails", d)
-		prev = r.hist.add(r.now, prev, "TaskStarted", "taskStartedEventDetails", map[string]any{"resourceType": rtype, "resource": rname})
 	}
+	prev = r.hist.add(r.now, prev, "TaskScheduled", "taskScheduledEventDetails", d)
+	prev = r.hist.add(r.now, prev, "TaskStarted", "taskStartedEventDetails", map[string]any{"resourceType": rtype, "resource": rname})
 	if err := r.checkSize("the task input", tc.Input); err != nil {
 		return nil, err
 	}
@@ -377,8 +381,7 @@ func (r *runner) callTask(ctx context.Context, s *asl.State, in asl.StepInput, t
 		IdempotencyKey: fmt.Sprintf("%s/%s/%d/%d", r.exec.ID, s.Name, in.EnteredEventID, attempt),
 	}
 	if tc.WaitForToken {
-		call.Token = uuid.NewString()
-		in.Context.TaskToken = call.Token
+		call.Token = in.Context.TaskToken
 	}
 	tctx := ctx
 	if tc.TimeoutSeconds > 0 && tc.TimeoutSeconds < asl.DefaultTaskTimeoutSeconds {
@@ -401,11 +404,11 @@ func (r *runner) callTask(ctx context.Context, s *asl.State, in asl.StepInput, t
 		r.hist.add(r.now, prev, typ, key, d)
 		return nil, ae
 	}
-	if r.hist != nil {
-		d := payloadDetails("output", result)
+	if r.hist.record {
+		d = payloadDetails("output", result)
 		d["resourceType"], d["resource"] = rtype, rname
-		r.hist.add(r.now, prev, "TaskSucceeded", "taskSucceededEventDetails", d)
 	}
+	r.hist.add(r.now, prev, "TaskSucceeded", "taskSucceededEventDetails", d)
 	return result, nil
 }
 
