@@ -1,0 +1,299 @@
+package jsonata
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// suiteCase is one case of the JSONata reference test suite.
+type suiteCase struct {
+	Expr            *string                    `json:"expr"`
+	ExprFile        string                     `json:"expr-file"`
+	Data            json.RawMessage            `json:"data"`
+	Dataset         *string                    `json:"dataset"`
+	Bindings        map[string]json.RawMessage `json:"bindings"`
+	Result          json.RawMessage            `json:"result"`
+	UndefinedResult bool                       `json:"undefinedResult"`
+	Code            string                     `json:"code"`
+	Error           *struct {
+		Code string `json:"code"`
+	} `json:"error"`
+	Timelimit *float64 `json:"timelimit"`
+	Depth     *int     `json:"depth"`
+	Unordered bool     `json:"unordered"`
+}
+
+// suiteExceptions lists the reference cases this implementation does not
+// pass, each with the reason. Keys are "group/file#index".
+var suiteExceptions = map[string]string{}
+
+func suiteDir(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("module root not found")
+		}
+		dir = parent
+	}
+	s := filepath.Join(dir, "..", "shared", "testdata", "jsonata-suite")
+	if _, err := os.Stat(s); err != nil {
+		t.Skipf("JSONata reference suite not found at %s; skipping", s)
+	}
+	return s
+}
+
+func loadCases(t testing.TB, file string) []suiteCase {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trimmed := strings.TrimSpace(string(raw))
+	if strings.HasPrefix(trimmed, "[") {
+		var cs []suiteCase
+		if err := json.Unmarshal(raw, &cs); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		return cs
+	}
+	var c suiteCase
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return []suiteCase{c}
+}
+
+func TestReferenceSuite(t *testing.T) {
+	dir := suiteDir(t)
+	groups, err := filepath.Glob(filepath.Join(dir, "groups", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(groups)
+	datasets := map[string]any{}
+	total, passed, excepted := 0, 0, 0
+	verbose := os.Getenv("JSONATA_SUITE_VERBOSE") != ""
+	var summary []string
+	for _, g := range groups {
+		gname := filepath.Base(g)
+		files, _ := filepath.Glob(filepath.Join(g, "*.json"))
+		sort.Strings(files)
+		gTotal, gPass := 0, 0
+		for _, f := range files {
+			cases := loadCases(t, f)
+			for i, c := range cases {
+				key := fmt.Sprintf("%s/%s#%d", gname, filepath.Base(f), i)
+				total++
+				gTotal++
+				ok, msg := runSuiteCase(t, dir, g, c, datasets)
+				reason, isException := suiteExceptions[key]
+				switch {
+				case ok:
+					passed++
+					gPass++
+					if isException {
+						t.Logf("exception %s now passes (listed reason: %s)", key, reason)
+					}
+				case isException:
+					excepted++
+				default:
+					expr := ""
+					if c.Expr != nil {
+						expr = *c.Expr
+					}
+					if verbose {
+						t.Logf("FAIL %s: %s\n    expr: %s", key, msg, expr)
+					}
+					t.Errorf("case %s failed: %s (expr %q)", key, msg, truncate(expr, 200))
+				}
+			}
+		}
+		summary = append(summary, fmt.Sprintf("%-32s %4d/%4d", gname, gPass, gTotal))
+	}
+	for _, s := range summary {
+		t.Log(s)
+	}
+	t.Logf("JSONata reference suite: %d/%d passed, %d listed exceptions", passed, total, excepted)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+func runSuiteCase(t *testing.T, dir, gdir string, c suiteCase, datasets map[string]any) (ok bool, msg string) {
+	var expr string
+	switch {
+	case c.Expr != nil:
+		expr = *c.Expr
+	case c.ExprFile != "":
+		b, err := os.ReadFile(filepath.Join(gdir, c.ExprFile))
+		if err != nil {
+			return false, err.Error()
+		}
+		expr = string(b)
+	}
+	var input any = Undefined
+	if len(c.Data) > 0 {
+		v, err := ParseJSON(c.Data)
+		if err != nil {
+			return false, "bad data: " + err.Error()
+		}
+		input = v
+	} else if c.Dataset != nil {
+		v, ok := datasets[*c.Dataset]
+		if !ok {
+			b, err := os.ReadFile(filepath.Join(dir, "datasets", *c.Dataset+".json"))
+			if err != nil {
+				return false, err.Error()
+			}
+			v, err = ParseJSON(b)
+			if err != nil {
+				return false, err.Error()
+			}
+			datasets[*c.Dataset] = v
+		}
+		input = v
+	}
+	opts := &EvalOptions{Bindings: map[string]any{}}
+	for k, raw := range c.Bindings {
+		v, err := ParseJSON(raw)
+		if err != nil {
+			return false, err.Error()
+		}
+		opts.Bindings[k] = v
+	}
+	if c.Timelimit != nil {
+		opts.Timeout = time.Duration(*c.Timelimit) * time.Millisecond
+	}
+	if c.Depth != nil {
+		opts.MaxDepth = *c.Depth
+	}
+	wantCode := c.Code
+	if c.Error != nil && wantCode == "" {
+		wantCode = c.Error.Code
+	}
+	e, err := Compile(expr)
+	var got any
+	if err == nil {
+		got, err = e.Eval(input, opts)
+	}
+	if wantCode != "" {
+		var je *Error
+		if err == nil {
+			return false, fmt.Sprintf("want error %s, got result %s", wantCode, show(got))
+		}
+		if !errors.As(err, &je) || je.Code != wantCode {
+			return false, fmt.Sprintf("want error %s, got %v", wantCode, err)
+		}
+		return true, ""
+	}
+	if err != nil {
+		return false, "unexpected error: " + err.Error()
+	}
+	if c.UndefinedResult {
+		if got != Undefined {
+			return false, "want undefined, got " + show(got)
+		}
+		return true, ""
+	}
+	if len(c.Result) == 0 {
+		// no expectation recorded other than success
+		return true, ""
+	}
+	var want any
+	if err := json.Unmarshal(c.Result, &want); err != nil {
+		return false, err.Error()
+	}
+	if got == Undefined {
+		return false, "want " + string(c.Result) + ", got undefined"
+	}
+	if !jsonEqual(got, want, c.Unordered) {
+		return false, "want " + truncate(string(c.Result), 300) + ", got " + truncate(show(got), 300)
+	}
+	return true, ""
+}
+
+func show(v any) string {
+	if v == Undefined {
+		return "undefined"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%#v", v)
+	}
+	return string(b)
+}
+
+// jsonEqual compares a result with the expectation decoded by encoding/json.
+func jsonEqual(got, want any, unordered bool) bool {
+	switch w := want.(type) {
+	case float64:
+		g, ok := got.(float64)
+		if !ok {
+			return false
+		}
+		if g == w {
+			return true
+		}
+		return math.Abs(g-w) <= 1e-12*math.Max(math.Abs(g), math.Abs(w))
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		if unordered {
+			used := make([]bool, len(g))
+			for _, wi := range w {
+				found := false
+				for j, gj := range g {
+					if !used[j] && jsonEqual(gj, wi, true) {
+						used[j] = true
+						found = true
+						break
+					}
+				}
+				if !found {
+					return false
+				}
+			}
+			return true
+		}
+		for i := range w {
+			if !jsonEqual(g[i], w[i], false) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok || !jsonEqual(gv, wv, unordered) {
+				return false
+			}
+		}
+		return true
+	default:
+		return got == want
+	}
+}
