@@ -65,6 +65,7 @@ func New(opts Options) *Sim {
 	}
 	s.Register(newSTS(s))
 	s.Register(newEC2(s))
+	s.Register(newIAM(s))
 	return s
 }
 
