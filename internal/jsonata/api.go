@@ -82,7 +82,7 @@ func (e *Expr) Eval(input any, opts *EvalOptions) (result any, err error) {
 		ev.deadline = time.Now().Add(opts.Timeout)
 	}
 	if a, ok := input.([]any); ok {
-		input = &seq{items: a, sequence: true, outerWrapper: true}
+		input = &seq{items: []any{a}, sequence: true, outerWrapper: true}
 	}
 	env := newFrame(nil)
 	env.bind("$", input)

@@ -18,6 +18,16 @@ type Error struct {
 	Token    string
 	Value    any
 	Message  string
+
+	timeout bool
+}
+
+// timeoutErr reports an exceeded EvalOptions.Timeout. The reference test
+// harness reports both runaway recursion and timeouts as U1001, so the code
+// is U1001; errors.Is(err, ErrTimeout) tells the two apart.
+func timeoutErr(pos int) *Error {
+	return &Error{Code: "U1001", Position: pos, timeout: true,
+		Message: "Expression evaluation timeout: Check for infinite loop"}
 }
 
 // Error implements the error interface.
@@ -33,9 +43,9 @@ func (e *Error) Error() string {
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrTimeout:
-		return e.Code == "U1001"
+		return e.timeout
 	case ErrDepth:
-		return e.Code == "U1001"
+		return e.Code == "U1001" && !e.timeout
 	case ErrSyntax:
 		return strings.HasPrefix(e.Code, "S")
 	}
@@ -171,6 +181,9 @@ func (e *Error) expand() string {
 func stringifyForMessage(v any) string {
 	if s, ok := v.(string); ok {
 		return s
+	}
+	if f, ok := asNumber(v); ok {
+		return formatNumber(f)
 	}
 	s, err := stringify(v, false)
 	if err != nil {

@@ -65,7 +65,7 @@ func (ev *evaluator) enter(n *node) *Error {
 	if ev.timed {
 		ev.ticks++
 		if ev.ticks&255 == 0 && time.Now().After(ev.deadline) {
-			return newErr("U1002", n.pos, "", nil)
+			return timeoutErr(n.pos)
 		}
 	}
 	return nil
@@ -73,7 +73,7 @@ func (ev *evaluator) enter(n *node) *Error {
 
 func (ev *evaluator) checkTime() error {
 	if ev.timed && time.Now().After(ev.deadline) {
-		return newErr("U1002", 0, "", nil)
+		return timeoutErr(0)
 	}
 	return nil
 }
@@ -899,9 +899,15 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 		if !isUndef(lhs) && !lok {
 			return nil, newErr("T2001", n.pos, op, lhs)
 		}
+		if lok && math.IsInf(lf, 0) {
+			return nil, newErr("D1001", n.pos, op, lf)
+		}
 		rf, rok := asNumber(rhs)
 		if !isUndef(rhs) && !rok {
 			return nil, newErr("T2002", n.pos, op, rhs)
+		}
+		if rok && math.IsInf(rf, 0) {
+			return nil, newErr("D1001", n.pos, op, rf)
 		}
 		if !lok || !rok {
 			return Undefined, nil

@@ -43,7 +43,7 @@ func init() {
 }
 
 func registerStringFunctions() {
-	register("string", "<x-b?:s>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("string", "<x-b?:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
 		a := arg(args, 0)
 		if isUndef(a) {
 			return Undefined, nil
@@ -186,6 +186,8 @@ func registerStringFunctions() {
 			return Undefined, nil
 		}
 		switch t := arg(args, 1).(type) {
+		case undefinedType:
+			return Undefined, nil
 		case string:
 			return strings.Contains(s, t), nil
 		default:
@@ -297,7 +299,7 @@ func registerStringFunctions() {
 		if f := arg(args, 1); !isUndef(f) {
 			input = f
 			if a, ok := f.([]any); ok {
-				input = &seq{items: a, sequence: true, outerWrapper: true}
+				input = &seq{items: []any{a}, sequence: true, outerWrapper: true}
 			}
 		}
 		ast, err := parse(src)

@@ -87,6 +87,9 @@ func (p *parser) advance(id string, infix bool) error {
 		sym = "(name)"
 	case tokOperator:
 		sym = t.str
+		if sym == "!" || sym == "~" {
+			return newErr("S0204", t.pos, sym, nil)
+		}
 	case tokString, tokNumber, tokValue:
 		sym = "(literal)"
 	case tokRegex:
@@ -793,6 +796,7 @@ func (p *parser) process(e *node) (*node, error) {
 			if result.rhs, err = p.process(e.rhs); err != nil {
 				return nil, err
 			}
+			result.keepArray = result.lhs.keepArray || result.rhs.keepArray
 		default:
 			result = &node{typ: e.typ, value: e.value, pos: e.pos}
 			if result.lhs, err = p.process(e.lhs); err != nil {

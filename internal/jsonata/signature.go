@@ -168,7 +168,10 @@ func (s *signature) validate(args []any, context any) ([]any, error) {
 			continue
 		}
 		for _, single := range match {
-			arg := args[argIndex]
+			var arg any = Undefined
+			if argIndex < len(args) {
+				arg = args[argIndex]
+			}
 			if p.typ == "a" {
 				if single == 'm' {
 					arg = Undefined

@@ -222,7 +222,7 @@ func isInteger(f float64) bool {
 
 func isFunction(v any) bool {
 	switch v.(type) {
-	case *lambdaFn, *builtinFn, *partialFn, Func, *Func, *regexFn, *nativeClosure:
+	case *lambdaFn, *builtinFn, *partialFn, Func, *Func, *regexFn, *nativeClosure, *transformFn:
 		return true
 	}
 	return false
@@ -309,7 +309,7 @@ func formatNumber(f float64) string {
 	exp, _ := strconv.Atoi(expStr)
 	digits := strings.Replace(mant, ".", "", 1)
 	var out string
-	if exp >= -7 && exp < 21 {
+	if exp >= -6 && exp < 21 {
 		if exp >= 0 {
 			if len(digits) <= exp+1 {
 				out = digits + strings.Repeat("0", exp+1-len(digits))
@@ -397,7 +397,9 @@ func deepEqual(a, b any) bool {
 // (numbers to 15 significant digits, functions as "").
 func stringify(v any, pretty bool) (string, error) {
 	var sb strings.Builder
-	writeJSON(&sb, v, pretty, 0)
+	if err := writeJSON(&sb, v, pretty, 0); err != nil {
+		return "", err
+	}
 	return sb.String(), nil
 }
 
@@ -441,18 +443,20 @@ func writeJSONString(sb *strings.Builder, s string) {
 	sb.WriteByte('"')
 }
 
-func writeJSON(sb *strings.Builder, v any, pretty bool, level int) {
+func writeJSON(sb *strings.Builder, v any, pretty bool, level int) error {
 	if isFunction(v) {
 		sb.WriteString(`""`)
-		return
+		return nil
 	}
 	if f, ok := asNumber(v); ok {
 		if math.IsInf(f, 0) || math.IsNaN(f) {
-			sb.WriteString("null")
-			return
+			return newErr("D1001", 0, "", f)
 		}
-		sb.WriteString(formatNumber(precision15(f)))
-		return
+		if f != math.Trunc(f) {
+			f = precision15(f)
+		}
+		sb.WriteString(formatNumber(f))
+		return nil
 	}
 	switch x := v.(type) {
 	case nil, undefinedType:
@@ -469,7 +473,7 @@ func writeJSON(sb *strings.Builder, v any, pretty bool, level int) {
 		items, _ := arrayItems(v)
 		if len(items) == 0 {
 			sb.WriteString("[]")
-			return
+			return nil
 		}
 		sb.WriteByte('[')
 		for i, it := range items {
@@ -477,7 +481,9 @@ func writeJSON(sb *strings.Builder, v any, pretty bool, level int) {
 				sb.WriteByte(',')
 			}
 			writeIndent(sb, pretty, level+1)
-			writeJSON(sb, it, pretty, level+1)
+			if err := writeJSON(sb, it, pretty, level+1); err != nil {
+				return err
+			}
 		}
 		writeIndent(sb, pretty, level)
 		sb.WriteByte(']')
@@ -500,7 +506,9 @@ func writeJSON(sb *strings.Builder, v any, pretty bool, level int) {
 			if pretty {
 				sb.WriteByte(' ')
 			}
-			writeJSON(sb, val, pretty, level+1)
+			if err := writeJSON(sb, val, pretty, level+1); err != nil {
+				return err
+			}
 		}
 		if !first {
 			writeIndent(sb, pretty, level)
@@ -511,6 +519,7 @@ func writeJSON(sb *strings.Builder, v any, pretty bool, level int) {
 	default:
 		sb.WriteString("null")
 	}
+	return nil
 }
 
 // toOutput converts an internal value to plain Go JSON values.
