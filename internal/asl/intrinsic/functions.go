@@ -450,13 +450,16 @@ func fnArrayUnique(n *node, args []any) (any, error) {
 		return nil, err
 	}
 	out := make([]any, 0, len(a))
-next:
+	seen := make(map[string]struct{}, len(a))
+	var b strings.Builder
 	for _, e := range a {
-		for _, seen := range out {
-			if jsonEqual(e, seen) {
-				continue next
-			}
+		b.Reset()
+		canonKey(&b, e)
+		k := b.String()
+		if _, dup := seen[k]; dup {
+			continue
 		}
+		seen[k] = struct{}{}
 		out = append(out, e)
 	}
 	return out, nil
@@ -645,52 +648,62 @@ func fnUUID(*node, []any) (any, error) {
 	return uuid.NewString(), nil
 }
 
-// jsonEqual compares two JSON values; numbers compare by value.
+// jsonEqual compares two JSON values as Jackson's JsonNode.equals does:
+// an integer never equals a floating-point number (1 != 1.0).
 func jsonEqual(a, b any) bool {
-	switch x := a.(type) {
+	var x, y strings.Builder
+	canonKey(&x, a)
+	canonKey(&y, b)
+	return x.String() == y.String()
+}
+
+// canonKey writes a key for v such that two values have the same key
+// exactly when jsonEqual holds.
+func canonKey(b *strings.Builder, v any) {
+	switch t := v.(type) {
 	case nil:
-		return b == nil
+		b.WriteByte('n')
 	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
+		if t {
+			b.WriteByte('T')
+		} else {
+			b.WriteByte('F')
+		}
 	case string:
-		y, ok := b.(string)
-		return ok && x == y
+		b.WriteByte('s')
+		b.WriteString(strconv.Itoa(len(t)))
+		b.WriteByte(':')
+		b.WriteString(t)
 	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
+		b.WriteByte('[')
+		for _, e := range t {
+			canonKey(b, e)
+			b.WriteByte(',')
 		}
-		for i := range x {
-			if !jsonEqual(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
+		b.WriteByte(']')
 	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
+		b.WriteByte('{')
+		for _, k := range sortedKeys(t) {
+			canonKey(b, k)
+			canonKey(b, t[k])
+			b.WriteByte(',')
 		}
-		for k, xv := range x {
-			yv, ok := y[k]
-			if !ok || !jsonEqual(xv, yv) {
-				return false
-			}
+		b.WriteByte('}')
+	default:
+		text, ok := numberText(v)
+		if !ok {
+			b.WriteString("?")
+			return
 		}
-		return true
+		if strings.ContainsAny(text, ".E") || strings.Contains(text, "Infinity") || text == "NaN" {
+			f, _ := strconv.ParseFloat(text, 64)
+			b.WriteString("f")
+			b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+		} else {
+			b.WriteString("i")
+			b.WriteString(text)
+		}
 	}
-	xs, ok1 := numberText(a)
-	ys, ok2 := numberText(b)
-	if !ok1 || !ok2 {
-		return false
-	}
-	if xs == ys {
-		return true
-	}
-	xf, err1 := strconv.ParseFloat(xs, 64)
-	yf, err2 := strconv.ParseFloat(ys, 64)
-	return err1 == nil && err2 == nil && xf == yf
 }
 
 // javaRandom is java.util.Random, so that a seeded States.MathRandom has a

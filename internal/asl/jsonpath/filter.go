@@ -13,20 +13,20 @@ import (
 // expr is a compiled filter expression, tested against one candidate node
 // ("@") with "$" bound to root.
 type expr interface {
-	test(item, root any) bool
+	test(item any, env *evalEnv) bool
 }
 
 type orExpr struct{ l, r expr }
 
-func (e *orExpr) test(item, root any) bool { return e.l.test(item, root) || e.r.test(item, root) }
+func (e *orExpr) test(item any, env *evalEnv) bool { return e.l.test(item, env) || e.r.test(item, env) }
 
 type andExpr struct{ l, r expr }
 
-func (e *andExpr) test(item, root any) bool { return e.l.test(item, root) && e.r.test(item, root) }
+func (e *andExpr) test(item any, env *evalEnv) bool { return e.l.test(item, env) && e.r.test(item, env) }
 
 type notExpr struct{ e expr }
 
-func (e *notExpr) test(item, root any) bool { return !e.e.test(item, root) }
+func (e *notExpr) test(item any, env *evalEnv) bool { return !e.e.test(item, env) }
 
 // existsExpr is a bare path in a filter: true when the path selects
 // something (want=true), or nothing (want=false, written "!@.x").
@@ -35,8 +35,8 @@ type existsExpr struct {
 	want bool
 }
 
-func (e *existsExpr) test(item, root any) bool {
-	v := e.p.valueIn(item, root)
+func (e *existsExpr) test(item any, env *evalEnv) bool {
+	v := e.p.valueIn(item, env)
 	found := v.k != vUndef
 	if found && !e.p.definite {
 		if a, ok := v.j.([]any); ok && len(a) == 0 {
@@ -77,9 +77,9 @@ type relExpr struct {
 	op   relOp
 }
 
-func (e *relExpr) test(item, root any) bool {
-	l := e.l.value(item, root)
-	r := e.r.value(item, root)
+func (e *relExpr) test(item any, env *evalEnv) bool {
+	l := e.l.value(item, env)
+	r := e.r.value(item, env)
 	switch e.op {
 	case opEq:
 		return equalVals(l, r)
@@ -234,20 +234,20 @@ type operand struct {
 	lit  val
 }
 
-func (o *operand) value(item, root any) val {
+func (o *operand) value(item any, env *evalEnv) val {
 	if o.path == nil {
 		return o.lit
 	}
-	return o.path.valueIn(item, root)
+	return o.path.valueIn(item, env)
 }
 
 // valueIn evaluates a filter path ("@..." over item, "$..." over root).
-func (p *Path) valueIn(item, root any) val {
+func (p *Path) valueIn(item any, env *evalEnv) val {
 	doc := item
 	if p.root == '$' {
-		doc = root
+		doc = env.root
 	}
-	v, err := p.getAll(doc, root)
+	v, err := p.getAll(doc, env)
 	if err != nil {
 		return val{}
 	}

@@ -29,6 +29,10 @@ import (
 // path, or the definite prefix of any path, selects nothing.
 var ErrNotFound = errors.New("jsonpath: no value at path")
 
+// ErrTooComplex is returned (wrapped) by Get when evaluating a path would
+// visit more than a few million nodes.
+var ErrTooComplex = errors.New("jsonpath: evaluation exceeds the work limit")
+
 // ErrNotReference is returned (wrapped in a *SetError) by Set for a path that
 // is not a reference path.
 var ErrNotReference = errors.New("jsonpath: not a reference path")
@@ -145,7 +149,7 @@ func (p *Path) Get(doc any) (any, error) {
 	if p.ref {
 		return p.getRef(doc)
 	}
-	return p.getAll(doc, doc)
+	return p.getAll(doc, &evalEnv{root: doc})
 }
 
 // getRef is the allocation-free fast path for reference paths.
@@ -186,10 +190,19 @@ func (p *Path) notFound(i int, at any) error {
 	return fmt.Errorf("%w: %s: step %s met %s", ErrNotFound, p.src, p.steps[i].text(), typeName(at))
 }
 
-// getAll evaluates a general path. root is what "$" refers to inside
-// filters.
-func (p *Path) getAll(doc, root any) (any, error) {
-	ev := evaluator{p: p, root: root}
+// maxWork bounds the nodes one Get may visit, so that paths such as
+// $..*..*..* over deep documents fail rather than run for hours.
+const maxWork = 1 << 22
+
+// evalEnv is shared by a Get and the paths in its filters.
+type evalEnv struct {
+	root any // what "$" refers to inside filters
+	work int // nodes visited so far
+}
+
+// getAll evaluates a general path.
+func (p *Path) getAll(doc any, env *evalEnv) (any, error) {
+	ev := evaluator{p: p, env: env}
 	if err := ev.eval(0, doc, true); err != nil {
 		return nil, err
 	}
@@ -241,15 +254,19 @@ func callFunc(name string, v any) any {
 }
 
 type evaluator struct {
-	p    *Path
-	root any
-	out  []any
+	p   *Path
+	env *evalEnv
+	out []any
 }
 
 // eval applies steps[i:] to cur. upDef says whether every step before i was
 // definite; Jayway then reports a missing node as an error rather than
 // skipping it.
 func (ev *evaluator) eval(i int, cur any, upDef bool) error {
+	ev.env.work++
+	if ev.env.work > maxWork {
+		return fmt.Errorf("%w: %s", ErrTooComplex, ev.p.src)
+	}
 	steps := ev.p.steps
 	if i == len(steps) {
 		ev.out = append(ev.out, cur)
@@ -354,12 +371,12 @@ func (ev *evaluator) eval(i int, cur any, upDef bool) error {
 	case stepFilter:
 		switch t := cur.(type) {
 		case map[string]any:
-			if s.filter.test(t, ev.root) {
+			if s.filter.test(t, ev.env) {
 				return ev.eval(i+1, t, false)
 			}
 		case []any:
 			for _, v := range t {
-				if s.filter.test(v, ev.root) {
+				if s.filter.test(v, ev.env) {
 					if err := ev.eval(i+1, v, false); err != nil {
 						return err
 					}
@@ -378,6 +395,10 @@ func (ev *evaluator) eval(i int, cur any, upDef bool) error {
 // scan applies the step after a deep scan (steps[i+1]) to cur and every
 // node below it, in pre-order.
 func (ev *evaluator) scan(i int, cur any) error {
+	ev.env.work++
+	if ev.env.work > maxWork {
+		return fmt.Errorf("%w: %s", ErrTooComplex, ev.p.src)
+	}
 	next := &ev.p.steps[i+1]
 	apply := false
 	switch next.kind {
@@ -404,7 +425,7 @@ func (ev *evaluator) scan(i int, cur any) error {
 	case stepFilter:
 		// Jayway tests each object against the filter; arrays are walked
 		// into, so their object elements are tested there.
-		if m, ok := cur.(map[string]any); ok && next.filter.test(m, ev.root) {
+		if m, ok := cur.(map[string]any); ok && next.filter.test(m, ev.env) {
 			if err := ev.eval(i+2, m, false); err != nil {
 				return err
 			}
