@@ -4,12 +4,5 @@ func fnFormatNumber(ev *evaluator, args []any, ctx *callCtx) (any, error) {
 	return Undefined, nil
 }
 
-func fnFormatInteger(ev *evaluator, args []any, ctx *callCtx) (any, error) {
-	return Undefined, nil
-}
 
-func fnParseInteger(ev *evaluator, args []any, ctx *callCtx) (any, error) {
-	return Undefined, nil
-}
 
-func registerDateFunctions() {}
