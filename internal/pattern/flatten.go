@@ -53,6 +53,30 @@ type leaf struct {
 	s          string
 	num        int64
 	numOK      bool
+	// lazily computed, once per event: case-folded s and s as an IP
+	folded  string
+	ip      ipKey
+	foldSet bool
+	ipState uint8 // 0 unknown, 1 an IP address, 2 not one
+}
+
+// foldedS returns fold(l.s), computing it once.
+func (l *leaf) foldedS() string {
+	if !l.foldSet {
+		l.folded, l.foldSet = fold(l.s), true
+	}
+	return l.folded
+}
+
+// asIP returns l.s parsed as an IP address, parsing it once.
+func (l *leaf) asIP() (ipKey, bool) {
+	if l.ipState == 0 {
+		l.ipState = 2
+		if k, ok := parseIP(l.s); ok {
+			l.ip, l.ipState = k, 1
+		}
+	}
+	return l.ip, l.ipState == 1
 }
 
 // arrayPos is the position of a value inside one array of the event.

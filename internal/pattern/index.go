@@ -281,7 +281,7 @@ func (x *pathIndex) lookup(l *leaf, mark func(fieldRef)) {
 			})
 		}
 		if x.needFold {
-			f := fold(s)
+			f := l.foldedS()
 			for _, r := range x.fold[f] {
 				mark(r)
 			}
@@ -301,7 +301,7 @@ func (x *pathIndex) lookup(l *leaf, mark func(fieldRef)) {
 			}
 		}
 		if x.needIP {
-			if k, ok := parseIP(s); ok {
+			if k, ok := l.asIP(); ok {
 				for _, r := range x.exactIP[k] {
 					mark(r)
 				}

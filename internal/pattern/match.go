@@ -38,7 +38,7 @@ func (m *matcher) matchLeaf(l *leaf) bool {
 		if l.kind != vString {
 			return false
 		}
-		k, ok := parseIP(l.s)
+		k, ok := l.asIP()
 		return ok && m.ip.contains(k)
 	case mExactNumber:
 		return l.kind == vNumber && ((m.numOK && l.numOK && l.num == m.num) || l.s == m.s)
@@ -51,13 +51,13 @@ func (m *matcher) matchLeaf(l *leaf) bool {
 	case mPrefix:
 		return l.kind == vString && strings.HasPrefix(l.s, m.s)
 	case mPrefixFold:
-		return l.kind == vString && strings.HasPrefix(fold(l.s), m.s)
+		return l.kind == vString && strings.HasPrefix(l.foldedS(), m.s)
 	case mSuffix:
 		return l.kind == vString && strings.HasSuffix(l.s, m.s)
 	case mSuffixFold:
-		return l.kind == vString && strings.HasSuffix(fold(l.s), m.s)
+		return l.kind == vString && strings.HasSuffix(l.foldedS(), m.s)
 	case mEqualsFold:
-		return l.kind == vString && fold(l.s) == m.s
+		return l.kind == vString && l.foldedS() == m.s
 	case mWildcard:
 		return l.kind == vString && m.wc.match(l.s)
 	case mNumeric:
@@ -91,7 +91,7 @@ func (m *matcher) matchLeaf(l *leaf) bool {
 		}
 		return true
 	case mButFold:
-		return !(l.kind == vString && m.set[fold(l.s)])
+		return !(l.kind == vString && m.set[l.foldedS()])
 	case mButWildcard:
 		if l.kind != vString {
 			return true

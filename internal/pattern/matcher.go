@@ -1,7 +1,8 @@
 package pattern
 
 import (
-	"slices"
+	"fmt"
+	"strconv"
 	"sort"
 	"sync"
 )
@@ -28,7 +29,11 @@ type Matcher struct {
 	branches []branchEntry
 	always   []int32 // branches with no indexable field
 	nFields  int32
-	live     int
+	pop      map[popKey]int // indexable operands by use, for key choice
+	// sinceRekey counts rules added since keys were last chosen with
+	// full knowledge; build re-chooses once it is a tenth of the rules.
+	sinceRekey int
+	live       int
 	dead     int
 	states   sync.Pool
 }
@@ -64,6 +69,8 @@ func (m *Matcher) reset() {
 	m.branches = nil
 	m.always = nil
 	m.nFields = 0
+	m.pop = map[popKey]int{}
+	m.sinceRekey = 0
 	m.live, m.dead = 0, 0
 	m.dirty = false
 }
@@ -75,8 +82,12 @@ func (m *Matcher) Add(id string, p *Pattern) {
 	if old, ok := m.rules[id]; ok {
 		m.kill(old)
 	}
+	m.count(p)
 	m.insert(id, p)
 	m.compactIfNeeded()
+	if m.sinceRekey > 16 && m.sinceRekey*10 > m.live {
+		m.dirty = true
+	}
 }
 
 // Remove deletes the pattern stored under id, if any.
@@ -112,6 +123,12 @@ func (m *Matcher) compactIfNeeded() {
 	if m.dead < 64 || m.dead < m.live {
 		return
 	}
+	m.rebuild()
+}
+
+// rebuild re-creates the index from live rules, choosing every key with
+// the popularity of all operands known.
+func (m *Matcher) rebuild() {
 	var live []*ruleEntry
 	for _, r := range m.ruleList {
 		if !r.dead {
@@ -120,8 +137,12 @@ func (m *Matcher) compactIfNeeded() {
 	}
 	m.reset()
 	for _, r := range live {
+		m.count(r.p)
+	}
+	for _, r := range live {
 		m.insert(r.id, r.p)
 	}
+	m.sinceRekey = 0
 }
 
 func (m *Matcher) insert(id string, p *Pattern) {
@@ -130,9 +151,11 @@ func (m *Matcher) insert(id string, p *Pattern) {
 	m.ruleList = append(m.ruleList, r)
 	m.rules[id] = r
 	m.live++
+	m.sinceRekey++
 	for _, b := range p.branches {
 		bid := int32(len(m.branches))
 		be := branchEntry{rule: num, b: b, pids: make([]int32, len(b.fields))}
+		key, keyCost := -1, 0
 		for i, f := range b.fields {
 			pid := m.paths.add(f.path)
 			be.pids[i] = pid
@@ -140,32 +163,111 @@ func (m *Matcher) insert(id string, p *Pattern) {
 				m.index = append(m.index, nil)
 			}
 			if !f.indexable {
-				be.needVerify = true
 				continue
 			}
+			c := 0
+			for _, mt := range f.matchers {
+				c += m.cost(pid, mt)
+			}
+			if key < 0 || c < keyCost {
+				key, keyCost = i, c
+			}
+		}
+		// Only the key field goes into the index: the branch becomes a
+		// candidate when it is satisfied, and candidates are then checked
+		// in full. Choosing the rarest field keeps candidates few.
+		be.needVerify = len(b.fields) > 1
+		if key < 0 {
+			be.needVerify = true
+			m.always = append(m.always, bid)
+		} else {
+			pid := be.pids[key]
 			if m.index[pid] == nil {
 				m.index[pid] = &pathIndex{}
 			}
 			ref := fieldRef{branch: bid, field: m.nFields}
 			m.nFields++
-			be.nIndexed++
-			for _, mt := range f.matchers {
+			be.nIndexed = 1
+			for _, mt := range b.fields[key].matchers {
 				m.index[pid].add(mt, ref)
 			}
 			if m.index[pid].dirty() {
 				m.dirty = true
 			}
 		}
-		if be.nIndexed == 0 {
-			m.always = append(m.always, bid)
-		}
 		m.branches = append(m.branches, be)
 		r.branches = append(r.branches, bid)
 	}
 }
 
+// popularity key: how many indexed operands equal this one.
+type popKey struct {
+	pid  int32
+	kind matchKind
+	op   string
+}
+
+func popKeyOf(pid int32, mt *matcher) popKey {
+	k := popKey{pid: pid, kind: mt.kind}
+	switch mt.kind {
+	case mExactNumber:
+		if mt.numOK {
+			k.op = strconv.FormatInt(mt.num, 10)
+		} else {
+			k.op = mt.s
+		}
+	case mExactIP:
+		k.op = fmt.Sprint(mt.ip.lo)
+	case mNumeric, mCIDR, mExists, mExactTrue, mExactFalse, mExactNull:
+	default:
+		k.op = mt.s
+	}
+	return k
+}
+
+// cost estimates how often a matcher is satisfied: how many rules share
+// the operand, plus a penalty for operators that are broad by nature.
+func (m *Matcher) cost(pid int32, mt *matcher) int {
+	c := m.pop[popKeyOf(pid, mt)]
+	switch mt.kind {
+	case mExactString, mExactNumber, mExactIP:
+	case mEqualsFold:
+		c++
+	case mExactTrue, mExactFalse, mExactNull:
+		c += 50
+	case mPrefix, mSuffix, mPrefixFold, mSuffixFold:
+		c += 2 + 64/(len(mt.s)+1)
+	case mWildcard:
+		// every wildcard hanging off the same literal head is tried in
+		// turn, so a short head makes a poor key
+		c += 20 + 256/(len(mt.wc.literalPrefix())+1)
+	case mNumeric, mCIDR:
+		c += 30
+	case mExists:
+		c += 1000
+	}
+	return c
+}
+
+func (m *Matcher) count(p *Pattern) {
+	for _, b := range p.branches {
+		for _, f := range b.fields {
+			if !f.indexable {
+				continue
+			}
+			pid := m.paths.add(f.path)
+			for _, mt := range f.matchers {
+				m.pop[popKeyOf(pid, mt)]++
+			}
+		}
+	}
+}
+
 // build prepares interval trees added to since the last match.
 func (m *Matcher) build() {
+	if m.sinceRekey > 16 && m.sinceRekey*10 > m.live {
+		m.rebuild()
+	}
 	for _, x := range m.index {
 		if x != nil && x.dirty() {
 			x.build()
@@ -186,6 +288,8 @@ type matchState struct {
 	pathLo      []int32
 	pathHi      []int32
 	cands       []int32
+	touched     []int32
+	sorted      []leaf
 	bm          branchMatcher
 	m           *Matcher
 	markFn      func(fieldRef)
@@ -193,9 +297,37 @@ type matchState struct {
 
 func (st *matchState) leavesAt(pid int32) []leaf {
 	if int(pid) < len(st.pathGen) && st.pathGen[pid] == st.gen {
-		return st.ev.leaves[st.pathLo[pid]:st.pathHi[pid]]
+		return st.sorted[st.pathLo[pid]:st.pathHi[pid]]
 	}
 	return nil
+}
+
+// group orders the event's leaves by path id (keeping document order
+// within a path) with a counting sort.
+func (st *matchState) group() {
+	st.touched = st.touched[:0]
+	for i := range st.ev.leaves {
+		pid := st.ev.leaves[i].pid
+		if st.pathGen[pid] != st.gen {
+			st.pathGen[pid] = st.gen
+			st.pathHi[pid] = 0
+			st.touched = append(st.touched, pid)
+		}
+		st.pathHi[pid]++
+	}
+	off := int32(0)
+	for _, pid := range st.touched {
+		n := st.pathHi[pid]
+		st.pathLo[pid] = off
+		st.pathHi[pid] = off // fill position
+		off += n
+	}
+	st.sorted = grow(st.sorted[:0], len(st.ev.leaves))[:len(st.ev.leaves)]
+	for i := range st.ev.leaves {
+		l := &st.ev.leaves[i]
+		st.sorted[st.pathHi[l.pid]] = *l
+		st.pathHi[l.pid]++
+	}
 }
 
 func grow[T any](s []T, n int) []T {
@@ -268,24 +400,15 @@ func (m *Matcher) Match(event []byte) ([]string, error) {
 	if err := flatten(event, m.paths, &st.ev); err != nil {
 		return nil, err
 	}
-	leaves := st.ev.leaves
-	slices.SortStableFunc(leaves, func(a, b leaf) int { return int(a.pid) - int(b.pid) })
-	for i := 0; i < len(leaves); {
-		pid := leaves[i].pid
-		j := i + 1
-		for j < len(leaves) && leaves[j].pid == pid {
-			j++
-		}
-		st.pathGen[pid] = st.gen
-		st.pathLo[pid], st.pathHi[pid] = int32(i), int32(j)
+	st.group()
+	for _, pid := range st.touched {
 		if x := m.index[pid]; x != nil {
-			for k := i; k < j; k++ {
-				x.lookup(&leaves[k], st.markFn)
+			for k := st.pathLo[pid]; k < st.pathHi[pid]; k++ {
+				x.lookup(&st.sorted[k], st.markFn)
 			}
 		}
-		i = j
 	}
-	var ids []string
+	ids := make([]string, 0, 4)
 	check := func(b int32) {
 		be := &m.branches[b]
 		if be.dead || st.ruleGen[be.rule] == st.gen {
@@ -304,7 +427,11 @@ func (m *Matcher) Match(event []byte) ([]string, error) {
 		check(b)
 	}
 	sort.Strings(ids)
+	if len(ids) == 0 {
+		ids = nil
+	}
 	clear(st.ev.leaves)
+	clear(st.sorted)
 	clear(st.bm.cands)
 	clear(st.bm.chosen)
 	return ids, nil
