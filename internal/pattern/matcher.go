@@ -2,8 +2,8 @@ package pattern
 
 import (
 	"fmt"
-	"strconv"
 	"sort"
+	"strconv"
 	"sync"
 )
 
@@ -34,8 +34,8 @@ type Matcher struct {
 	// full knowledge; build re-chooses once it is a tenth of the rules.
 	sinceRekey int
 	live       int
-	dead     int
-	states   sync.Pool
+	dead       int
+	states     sync.Pool
 }
 
 type ruleEntry struct {
