@@ -62,6 +62,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newValidateCmd(),
 		newRunCmd(),
+		newRulesCmd(),
 	)
 	return root
 }
