@@ -1,9 +1,6 @@
 package asl
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // enterJata evaluates a state whose query language is JSONata.
 func (m *Machine) enterJata(s *State, in StepInput, e *env) Step {
@@ -272,7 +269,7 @@ func assignJata(v jvalue, e *env) (map[string]any, error) {
 	}
 	obj, ok := out.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("Assign must evaluate to an object")
+		return nil, NewError(ErrQueryEvaluationError, "The Assign field must evaluate to an object, but it evaluated to %s", typeName(out))
 	}
 	return mergeVars(e.vars, obj), nil
 }

@@ -44,10 +44,16 @@ type history struct {
 	events []HistoryEvent
 }
 
-func (h *history) add(now time.Time, prev int64, typ, key string, details map[string]any) int64 {
+// add numbers an event and records it when recording; details is called
+// only then, so runs without history do not render payloads.
+func (h *history) add(now time.Time, prev int64, typ, key string, details func() map[string]any) int64 {
 	h.n++
 	if h.record {
-		h.events = append(h.events, HistoryEvent{ID: h.n, PreviousEventID: prev, Type: typ, Timestamp: now, DetailsKey: key, Details: details})
+		var d map[string]any
+		if details != nil {
+			d = details()
+		}
+		h.events = append(h.events, HistoryEvent{ID: h.n, PreviousEventID: prev, Type: typ, Timestamp: now, DetailsKey: key, Details: d})
 	}
 	return h.n
 }

@@ -113,9 +113,11 @@ func Run(ctx context.Context, p RunParams) (*Result, error) {
 	}
 	r.sm = asl.StateMachineInfo{ID: smArn, Name: p.StateMachineName}
 	res := &Result{Start: p.Start}
-	d := payloadDetails("input", p.Input)
-	d["roleArn"] = r.exec.RoleArn
-	r.hist.add(r.now, 0, "ExecutionStarted", "executionStartedEventDetails", d)
+	r.hist.add(r.now, 0, "ExecutionStarted", "executionStartedEventDetails", func() map[string]any {
+		d := payloadDetails("input", p.Input)
+		d["roleArn"] = r.exec.RoleArn
+		return d
+	})
 	if err := r.checkSize("the execution input", p.Input); err != nil {
 		r.finish(res, outcome{status: StatusFailed, err: err.(*asl.Error)})
 		return res, nil
@@ -181,13 +183,13 @@ func (r *runner) finish(res *Result, o outcome) {
 	}
 	switch o.status {
 	case StatusSucceeded:
-		r.hist.add(r.now, r.hist.last(), "ExecutionSucceeded", "executionSucceededEventDetails", payloadDetails("output", o.output))
+		r.hist.add(r.now, r.hist.last(), "ExecutionSucceeded", "executionSucceededEventDetails", func() map[string]any { return payloadDetails("output", o.output) })
 	case StatusFailed:
-		r.hist.add(r.now, r.hist.last(), "ExecutionFailed", "executionFailedEventDetails", errorDetails(o.err))
+		r.hist.add(r.now, r.hist.last(), "ExecutionFailed", "executionFailedEventDetails", func() map[string]any { return errorDetails(o.err) })
 	case StatusTimedOut:
-		r.hist.add(r.now, r.hist.last(), "ExecutionTimedOut", "executionTimedOutEventDetails", errorDetails(o.err))
+		r.hist.add(r.now, r.hist.last(), "ExecutionTimedOut", "executionTimedOutEventDetails", func() map[string]any { return errorDetails(o.err) })
 	case StatusAborted:
-		r.hist.add(r.now, r.hist.last(), "ExecutionAborted", "executionAbortedEventDetails", errorDetails(o.err))
+		r.hist.add(r.now, r.hist.last(), "ExecutionAborted", "executionAbortedEventDetails", func() map[string]any { return errorDetails(o.err) })
 	}
 	res.History = r.hist.events
 }
@@ -255,12 +257,11 @@ func (r *runner) runMachine(ctx context.Context, m *asl.Machine, input any, vars
 			return outcome{status: StatusFailed, err: asl.NewError(asl.ErrRuntime, "The execution exceeded %d state transitions", r.p.MaxTransitions)}
 		}
 		s := m.States[name]
-		var d map[string]any
-		if r.hist.record {
-			d = payloadDetails("input", input)
+		entered := r.hist.add(r.now, r.hist.last(), stateEventType(s, "Entered"), "stateEnteredEventDetails", func() map[string]any {
+			d := payloadDetails("input", input)
 			d["name"] = name
-		}
-		entered := r.hist.add(r.now, r.hist.last(), stateEventType(s, "Entered"), "stateEnteredEventDetails", d)
+			return d
+		})
 		retries := 0
 		for _, a := range attempts {
 			retries += a
@@ -291,12 +292,11 @@ func (r *runner) runMachine(ctx context.Context, m *asl.Machine, input any, vars
 			return outcome{status: StatusFailed, err: &asl.Error{Name: step.Error, Cause: step.Cause}}
 		}
 		if s.Type != asl.TypeFail {
-			var d map[string]any
-			if r.hist.record {
-				d = payloadDetails("output", step.Output)
+			r.hist.add(r.now, r.hist.last(), stateEventType(s, "Exited"), "stateExitedEventDetails", func() map[string]any {
+				d := payloadDetails("output", step.Output)
 				d["name"] = name
-			}
-			r.hist.add(r.now, r.hist.last(), stateEventType(s, "Exited"), "stateExitedEventDetails", d)
+				return d
+			})
 		}
 		if step.Vars != nil {
 			vars = step.Vars
@@ -349,18 +349,19 @@ func asError(err error) *asl.Error {
 func (r *runner) callTask(ctx context.Context, s *asl.State, in asl.StepInput, tc *asl.TaskCall) (any, error) {
 	rtype, rname := resourceParts(task.BaseResource(tc.Resource))
 	prev := r.hist.last()
-	var d map[string]any
-	if r.hist.record {
-		d = map[string]any{"resourceType": rtype, "resource": rname, "region": "us-east-1", "parameters": jsonString(tc.Input)}
+	prev = r.hist.add(r.now, prev, "TaskScheduled", "taskScheduledEventDetails", func() map[string]any {
+		d := map[string]any{"resourceType": rtype, "resource": rname, "region": "us-east-1", "parameters": jsonString(tc.Input)}
 		if tc.TimeoutSeconds > 0 && tc.TimeoutSeconds != asl.DefaultTaskTimeoutSeconds {
 			d["timeoutInSeconds"] = tc.TimeoutSeconds
 		}
 		if tc.HeartbeatSeconds > 0 {
 			d["heartbeatInSeconds"] = tc.HeartbeatSeconds
 		}
-	}
-	prev = r.hist.add(r.now, prev, "TaskScheduled", "taskScheduledEventDetails", d)
-	prev = r.hist.add(r.now, prev, "TaskStarted", "taskStartedEventDetails", map[string]any{"resourceType": rtype, "resource": rname})
+		return d
+	})
+	prev = r.hist.add(r.now, prev, "TaskStarted", "taskStartedEventDetails", func() map[string]any {
+		return map[string]any{"resourceType": rtype, "resource": rname}
+	})
 	if err := r.checkSize("the task input", tc.Input); err != nil {
 		return nil, err
 	}
@@ -399,16 +400,18 @@ func (r *runner) callTask(ctx context.Context, s *asl.State, in asl.StepInput, t
 		if ae.Name == asl.ErrTimeout {
 			typ, key = "TaskTimedOut", "taskTimedOutEventDetails"
 		}
-		d := errorDetails(ae)
-		d["resourceType"], d["resource"] = rtype, rname
-		r.hist.add(r.now, prev, typ, key, d)
+		r.hist.add(r.now, prev, typ, key, func() map[string]any {
+			d := errorDetails(ae)
+			d["resourceType"], d["resource"] = rtype, rname
+			return d
+		})
 		return nil, ae
 	}
-	if r.hist.record {
-		d = payloadDetails("output", result)
+	r.hist.add(r.now, prev, "TaskSucceeded", "taskSucceededEventDetails", func() map[string]any {
+		d := payloadDetails("output", result)
 		d["resourceType"], d["resource"] = rtype, rname
-	}
-	r.hist.add(r.now, prev, "TaskSucceeded", "taskSucceededEventDetails", d)
+		return d
+	})
 	return result, nil
 }
 
@@ -420,7 +423,7 @@ func (r *runner) runBranches(ctx context.Context, s *asl.State, in asl.StepInput
 		kind = "Map"
 	}
 	if run.Map {
-		r.hist.add(r.now, r.hist.last(), "MapStateStarted", "mapStateStartedEventDetails", map[string]any{"length": len(run.Branches)})
+		r.hist.add(r.now, r.hist.last(), "MapStateStarted", "mapStateStartedEventDetails", func() map[string]any { return map[string]any{"length": len(run.Branches)} })
 	} else {
 		r.hist.add(r.now, r.hist.last(), "ParallelStateStarted", "", nil)
 	}
@@ -428,13 +431,13 @@ func (r *runner) runBranches(ctx context.Context, s *asl.State, in asl.StepInput
 	failed := 0
 	for i, b := range run.Branches {
 		if run.Map {
-			r.hist.add(r.now, r.hist.last(), "MapIterationStarted", "mapIterationStartedEventDetails", map[string]any{"name": s.Name, "index": i})
+			r.hist.add(r.now, r.hist.last(), "MapIterationStarted", "mapIterationStartedEventDetails", iterationDetails(s.Name, i))
 		}
 		o := r.runMachine(ctx, b.Machine, b.Input, b.Vars, b.MapItem)
 		if o.status == StatusSucceeded {
 			outputs[i] = o.output
 			if run.Map {
-				r.hist.add(r.now, r.hist.last(), "MapIterationSucceeded", "mapIterationSucceededEventDetails", map[string]any{"name": s.Name, "index": i})
+				r.hist.add(r.now, r.hist.last(), "MapIterationSucceeded", "mapIterationSucceededEventDetails", iterationDetails(s.Name, i))
 			}
 			continue
 		}
@@ -442,7 +445,7 @@ func (r *runner) runBranches(ctx context.Context, s *asl.State, in asl.StepInput
 			return nil, o.err // aborted or timed out: no tolerance applies
 		}
 		if run.Map {
-			r.hist.add(r.now, r.hist.last(), "MapIterationFailed", "mapIterationFailedEventDetails", map[string]any{"name": s.Name, "index": i})
+			r.hist.add(r.now, r.hist.last(), "MapIterationFailed", "mapIterationFailedEventDetails", iterationDetails(s.Name, i))
 		}
 		failed++
 		if !run.Map || !tolerates(run, failed, len(run.Branches)) {
@@ -457,6 +460,10 @@ func (r *runner) runBranches(ctx context.Context, s *asl.State, in asl.StepInput
 	}
 	r.hist.add(r.now, r.hist.last(), kind+"StateSucceeded", "", nil)
 	return outputs, nil
+}
+
+func iterationDetails(name string, i int) func() map[string]any {
+	return func() map[string]any { return map[string]any{"name": name, "index": i} }
 }
 
 // tolerates reports whether a Map may go on with failed of total iterations
