@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -148,7 +149,7 @@ func (m *Machine) Failed(in StepInput, name, cause string) Step {
 	if !ok {
 		return Step{Outcome: OutcomeFail, Error: ErrRuntime, Cause: fmt.Sprintf("unknown state %q", in.State)}
 	}
-	return m.handleError(s, in, name, cause)
+	return annotate(s, in, m.handleError(s, in, name, cause))
 }
 
 func (m *Machine) handleError(s *State, in StepInput, name, cause string) Step {
@@ -238,6 +239,24 @@ func (m *Machine) Enter(in StepInput) Step {
 	if !ok {
 		return Step{Outcome: OutcomeFail, Error: ErrRuntime, Cause: fmt.Sprintf("unknown state %q", in.State)}
 	}
+	return annotate(s, in, m.enter(s, in))
+}
+
+// annotate says where a runtime failure happened, as Step Functions does:
+// "An error occurred while executing the state 'X' (entered at the event id
+// #N). ..."
+func annotate(s *State, in StepInput, step Step) Step {
+	if step.Outcome != OutcomeFail || (step.Error != ErrRuntime && step.Error != ErrResultPathMatchFailure) {
+		return step
+	}
+	prefix := fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). ", s.Name, in.EnteredEventID)
+	if !strings.HasPrefix(step.Cause, "An error occurred while executing the state") {
+		step.Cause = prefix + step.Cause
+	}
+	return step
+}
+
+func (m *Machine) enter(s *State, in StepInput) Step {
 	e := m.env(s, in)
 	if s.IsJSONata() {
 		return m.enterJata(s, in, e)
@@ -544,6 +563,10 @@ func (m *Machine) resultStep(in StepInput, result any) Step {
 	if !ok {
 		return Step{Outcome: OutcomeFail, Error: ErrRuntime, Cause: fmt.Sprintf("unknown state %q", in.State)}
 	}
+	return annotate(s, in, m.result(s, in, result))
+}
+
+func (m *Machine) result(s *State, in StepInput, result any) Step {
 	e := m.env(s, in)
 	if s.IsJSONata() {
 		return m.completeJata(s, in, e, result)

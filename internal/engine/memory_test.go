@@ -96,7 +96,7 @@ func TestRunOutcomes(t *testing.T) {
 			name:   "path not found in parameters is a runtime error no catch can take",
 			def:    `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"steward:echo","Parameters":{"x.$":"$.missing"},"Catch":[{"ErrorEquals":["States.ALL"],"Next":"X"}],"End":true},"X":{"Type":"Succeed"}}}`,
 			input:  `{"a":1}`,
-			status: StatusFailed, err: "States.Runtime", cause: "The JsonPath argument for the field 'x.$' could not be found in the input '{\"a\":1}'",
+			status: StatusFailed, err: "States.Runtime", cause: "An error occurred while executing the state 'T' (entered at the event id #2). The JsonPath argument for the field 'x.$' could not be found in the input '{\"a\":1}'",
 		},
 		{
 			name:   "wait seconds path on the simulated clock",
