@@ -21,7 +21,7 @@ type EvalOptions struct {
 	// *Func) value is callable as a function.
 	Bindings map[string]any
 	// MaxDepth bounds the nesting of evaluation (error U1001 when exceeded);
-	// 0 means a default of 2000.
+	// 0 means a default of 10000.
 	MaxDepth int
 	// Timeout bounds the evaluation time (error U1002); 0 means no limit.
 	Timeout time.Duration

@@ -55,7 +55,7 @@ type evaluator struct {
 	nodeCount int
 }
 
-const defaultMaxDepth = 2000
+const defaultMaxDepth = 10000
 
 func (ev *evaluator) enter(n *node) *Error {
 	ev.depth++

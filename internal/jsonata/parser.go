@@ -43,7 +43,7 @@ type parser struct {
 	depth    int
 }
 
-const maxParseDepth = 500
+const maxParseDepth = 1000
 
 func parse(src string) (n *node, err error) {
 	p := &parser{lex: lexer{src: src}, src: src}
@@ -592,7 +592,7 @@ func (p *parser) resolveAncestry(path *node) error {
 func (p *parser) process(e *node) (*node, error) {
 	p.depth++
 	defer func() { p.depth-- }()
-	if p.depth > maxParseDepth*2 {
+	if p.depth > maxParseDepth*5 {
 		return nil, newErr("S0201", e.pos, "", nil)
 	}
 	var result *node

@@ -33,7 +33,12 @@ type suiteCase struct {
 
 // suiteExceptions lists the reference cases this implementation does not
 // pass, each with the reason. Keys are "group/file#index".
-var suiteExceptions = map[string]string{}
+var suiteExceptions = map[string]string{
+	"function-encodeUrl/case002.json#0": "the expression holds a lone UTF-16 surrogate (\\uD800); encoding/json decodes it " +
+		"to U+FFFD, so the string the case means cannot be read from the file into a Go string",
+	"function-encodeUrlComponent/case002.json#0": "the expression holds a lone UTF-16 surrogate (\\uD800); encoding/json " +
+		"decodes it to U+FFFD, so the string the case means cannot be read from the file into a Go string",
+}
 
 func suiteDir(t testing.TB) string {
 	dir, err := os.Getwd()
