@@ -120,22 +120,30 @@ func contextFor(base map[string]any, input any, state string) any {
 	return ctx
 }
 
-// TestConformance evaluates the intrinsic calls of the recorded Step
-// Functions executions whose state machine is a single JSONPath Pass state,
-// and compares the state's output with the recorded one.
+// TestConformance evaluates the intrinsic calls (and paths) of the recorded
+// Step Functions executions in intrinsic_functions/ and base/ whose state
+// machine is a single JSONPath Pass state, and compares the state's output
+// with the recorded one.
 func TestConformance(t *testing.T) {
 	td := sharedTestdata(t)
-	dir := filepath.Join(td, "asl", "conformance", "intrinsic_functions")
-	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Skipf("no conformance cases in %s", dir)
+	var files []string
+	for _, group := range []string{"intrinsic_functions", "base"} {
+		dir := filepath.Join(td, "asl", "conformance", group)
+		fs, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fs...)
+	}
+	if len(files) == 0 {
+		t.Skip("no conformance cases under asl/conformance/{intrinsic_functions,base}")
 	}
 	baseCtx := recordedContext(t, td)
 	sort.Strings(files)
 	checked, passed := 0, 0
 	var skipped []string
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		name := filepath.Base(filepath.Dir(f)) + "/" + strings.TrimSuffix(filepath.Base(f), ".json")
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -218,6 +226,9 @@ func runPass(st map[string]any, input any, env *testEnv) (any, error) {
 	}
 	env.input = effective
 	result := effective
+	if r, ok := st["Result"]; ok {
+		result = r
+	}
 	if params, ok := st["Parameters"].(map[string]any); ok {
 		out := map[string]any{}
 		for k, v := range params {

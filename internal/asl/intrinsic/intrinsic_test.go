@@ -2,6 +2,7 @@ package intrinsic
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -273,4 +274,36 @@ func TestParseRecordedDefinitions(t *testing.T) {
 		ok++
 	}
 	t.Logf("recorded intrinsic calls: %d found, %d parsed", len(calls), ok)
+}
+
+// TestConcurrentEval uses one parsed Call from many goroutines (run with
+// -race).
+func TestConcurrentEval(t *testing.T) {
+	env := &testEnv{input: decodeJSON(t, []byte(evalInput)), context: map[string]any{}}
+	c, err := Parse(`States.Format('{} {}', States.ArrayUnique($.arr), States.JsonToString($.obj))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := c.Eval(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 200; i++ {
+				got, err := c.Eval(env)
+				if err != nil || got != want {
+					done <- fmt.Errorf("Eval = %v, %v", got, err)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
 }

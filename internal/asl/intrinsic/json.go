@@ -202,7 +202,8 @@ func normalizeNumber(s string) string {
 		return s
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && f == 0 {
+	if err != nil {
+		// Out of double range: keep the text, which stays valid JSON.
 		return s
 	}
 	return javaDouble(f)

@@ -22,7 +22,9 @@ func (e *orExpr) test(item any, env *evalEnv) bool { return e.l.test(item, env) 
 
 type andExpr struct{ l, r expr }
 
-func (e *andExpr) test(item any, env *evalEnv) bool { return e.l.test(item, env) && e.r.test(item, env) }
+func (e *andExpr) test(item any, env *evalEnv) bool {
+	return e.l.test(item, env) && e.r.test(item, env)
+}
 
 type notExpr struct{ e expr }
 

@@ -291,3 +291,40 @@ func TestGetAcceptsGoNumbers(t *testing.T) {
 		t.Fatalf("got %s", g)
 	}
 }
+
+// TestConcurrentGet uses one compiled Path from many goroutines (run with
+// -race).
+func TestConcurrentGet(t *testing.T) {
+	doc := decode(t, store)
+	paths := []*Path{}
+	for _, s := range []string{"$.store.book[0].author", "$..price", "$.store.book[?(@.price > $.expensive)].title", "$.users.length()"} {
+		p, err := Compile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	done := make(chan error)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 200; i++ {
+				for _, p := range paths {
+					if _, err := p.Get(doc); err != nil {
+						done <- err
+						return
+					}
+				}
+				if _, err := paths[0].Set(doc, i); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
