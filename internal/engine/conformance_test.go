@@ -174,10 +174,10 @@ func jsonDiff(at string, want, got any, placeholders bool) string {
 		if g, ok := got.(string); ok && (g == w || placeholders && placeholder.MatchString(w)) {
 			return ""
 		}
-		// Some recordings keep a non-object output as its JSON text.
-		if _, isStr := got.(string); !isStr {
+		// The recordings keep a non-object execution output as its JSON text.
+		if at == "$" {
 			if decoded, err := asl.DecodeJSON([]byte(w)); err == nil {
-				return jsonDiff(at, decoded, got, placeholders)
+				return jsonDiff("$ (as JSON text)", decoded, got, placeholders)
 			}
 		}
 		return fmt.Sprintf("%s: got %s, want %q", at, jsonString(got), w)
