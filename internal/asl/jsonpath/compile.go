@@ -167,7 +167,7 @@ func (c *compiler) dot(p *Path) error {
 			return c.fail(c.pos, "functions take no arguments here")
 		}
 		switch name {
-		case "length", "size":
+		case "length":
 		default:
 			return c.fail(nameStart, "unsupported function %s()", name)
 		}

@@ -242,7 +242,7 @@ func (p *Path) applyFunc(matches []any) (any, error) {
 
 func callFunc(name string, v any) any {
 	switch name {
-	case "length", "size":
+	case "length":
 		switch t := v.(type) {
 		case []any:
 			return json.Number(strconv.Itoa(len(t)))
