@@ -25,6 +25,7 @@ type Error struct {
 	Cause string
 }
 
+// Error returns "Name: Cause".
 func (e *Error) Error() string { return e.Name + ": " + e.Cause }
 
 func failf(format string, args ...any) error {

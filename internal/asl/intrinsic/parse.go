@@ -34,6 +34,7 @@ type SyntaxError struct {
 	Msg    string // what is wrong
 }
 
+// Error describes the problem and where it is.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid intrinsic function call %q at offset %d: %s", e.Expr, e.Offset, e.Msg)
 }

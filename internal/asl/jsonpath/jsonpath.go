@@ -49,6 +49,7 @@ type SyntaxError struct {
 	Msg    string // what is wrong
 }
 
+// Error describes the problem and where it is.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSONPath %q at offset %d: %s", e.Path, e.Offset, e.Msg)
 }
@@ -61,6 +62,7 @@ type SetError struct {
 	Err   error
 }
 
+// Error describes the failed step.
 func (e *SetError) Error() string {
 	if errors.Is(e.Err, ErrNotReference) {
 		return fmt.Sprintf("set %s: %v", e.Path, e.Err)
