@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -18,22 +15,9 @@ import (
 )
 
 // conformanceCase is one execution recorded against real Step Functions.
-type conformanceCase struct {
-	ID           string          `json:"id"`
-	Group        string          `json:"group"`
-	Definition   json.RawMessage `json:"definition"`
-	Input        json.RawMessage `json:"input"`
-	Placeholders bool            `json:"placeholders_in_expected"`
-	Expected     struct {
-		Status string          `json:"status"`
-		Output json.RawMessage `json:"output"`
-		Error  *string         `json:"error"`
-		Cause  *string         `json:"cause"`
-	} `json:"expected"`
-	History []struct {
-		Type string `json:"type"`
-	} `json:"history"`
-}
+type conformanceCase = testdata.ConformanceCase
+
+func loadConformance(t *testing.T) []*conformanceCase { return testdata.ConformanceCases(t) }
 
 // conformanceExceptions lists recorded cases steward does not pass, with
 // the reason. Keep it short and honest.
@@ -52,34 +36,6 @@ func init() {
 		"test_timestamp_less_than_equals_0"} {
 		conformanceExceptions[id] = timestampPlaceholder
 	}
-}
-
-func loadConformance(t *testing.T) []*conformanceCase {
-	dir := testdata.Dir(t, "asl", "conformance")
-	files, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no conformance cases in %s: %v", dir, err)
-	}
-	sort.Strings(files)
-	var cases []*conformanceCase
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := &conformanceCase{}
-		if err := json.Unmarshal(data, c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if c.Group == "" {
-			c.Group = filepath.Base(filepath.Dir(f))
-		}
-		if c.ID == "" {
-			c.ID = strings.TrimSuffix(filepath.Base(f), ".json")
-		}
-		cases = append(cases, c)
-	}
-	return cases
 }
 
 func queryLanguage(def json.RawMessage) string {
@@ -111,7 +67,7 @@ func runCase(c *conformanceCase, run func(m *asl.Machine, input any) (*Result, e
 		if err != nil {
 			return fmt.Sprintf("expected output: %v", err)
 		}
-		if diff := jsonDiff("$", want, res.Output, c.Placeholders); diff != "" {
+		if diff := testdata.JSONDiff("$", want, res.Output, c.Placeholders); diff != "" {
 			return "output: " + diff
 		}
 		return ""
@@ -129,81 +85,6 @@ func runCase(c *conformanceCase, run func(m *asl.Machine, input any) (*Result, e
 		return fmt.Sprintf("cause %q, want none", res.Cause)
 	}
 	return ""
-}
-
-// placeholder matches the values LocalStack's snapshot transformers put in
-// recordings in place of ARNs, names and times.
-var placeholder = regexp.MustCompile(`<[A-Za-z_0-9:-]+>|^(start-time|entered-time|snf_role_arn|timestamp|date|[a-z]+-uuid)$`)
-
-// jsonDiff compares JSON values: numbers numerically; with placeholders,
-// an expected string holding a placeholder matches any string.
-func jsonDiff(at string, want, got any, placeholders bool) string {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return fmt.Sprintf("%s: got %s, want an object", at, jsonString(got))
-		}
-		for k, wv := range w {
-			gv, ok := g[k]
-			if !ok {
-				return fmt.Sprintf("%s.%s: missing", at, k)
-			}
-			if d := jsonDiff(at+"."+k, wv, gv, placeholders); d != "" {
-				return d
-			}
-		}
-		for k := range g {
-			if _, ok := w[k]; !ok {
-				return fmt.Sprintf("%s.%s: unexpected (%s)", at, k, jsonString(g[k]))
-			}
-		}
-		return ""
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Sprintf("%s: got %s, want %s", at, jsonString(got), jsonString(want))
-		}
-		for i := range w {
-			if d := jsonDiff(fmt.Sprintf("%s[%d]", at, i), w[i], g[i], placeholders); d != "" {
-				return d
-			}
-		}
-		return ""
-	case string:
-		if g, ok := got.(string); ok && (g == w || placeholders && placeholder.MatchString(w)) {
-			return ""
-		}
-		// The recordings keep a non-object execution output as its JSON text.
-		if at == "$" {
-			if decoded, err := asl.DecodeJSON([]byte(w)); err == nil {
-				return jsonDiff("$ (as JSON text)", decoded, got, placeholders)
-			}
-		}
-		return fmt.Sprintf("%s: got %s, want %q", at, jsonString(got), w)
-	case json.Number:
-		wf, _ := w.Float64()
-		var gf float64
-		switch g := got.(type) {
-		case json.Number:
-			gf, _ = g.Float64()
-		case float64:
-			gf = g
-		case int:
-			gf = float64(g)
-		default:
-			return fmt.Sprintf("%s: got %s, want %s", at, jsonString(got), w)
-		}
-		if wf != gf {
-			return fmt.Sprintf("%s: got %v, want %s", at, got, w)
-		}
-		return ""
-	default:
-		if jsonString(want) != jsonString(got) {
-			return fmt.Sprintf("%s: got %s, want %s", at, jsonString(got), jsonString(want))
-		}
-		return ""
-	}
 }
 
 // TestConformance runs the executions recorded against real Step Functions

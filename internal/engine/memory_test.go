@@ -11,6 +11,7 @@ import (
 
 	"github.com/stewardhq/steward/internal/asl"
 	"github.com/stewardhq/steward/internal/task"
+	"github.com/stewardhq/steward/internal/testdata"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -198,7 +199,7 @@ func TestRunOutcomes(t *testing.T) {
 				t.Fatalf("status %s (%s: %s), want %s", res.Status, res.Error, res.Cause, tt.status)
 			}
 			if tt.output != "" {
-				if d := jsonDiff("$", mustJSON(t, tt.output), res.Output, false); d != "" {
+				if d := testdata.JSONDiff("$", mustJSON(t, tt.output), res.Output, false); d != "" {
 					t.Errorf("output %s: %s", jsonString(res.Output), d)
 				}
 			}
