@@ -90,6 +90,9 @@ type flatEvent struct {
 	leaves      []leaf
 	trails      []arrayPos
 	anyObjArray bool
+	// scanner scratch space, kept between events
+	path  []byte
+	stack []arrayPos
 }
 
 func (ev *flatEvent) reset() {
@@ -137,8 +140,9 @@ type scanner struct {
 
 // flatten scans src into ev. With ps nil every leaf is kept with pid -1.
 func flatten(src []byte, ps *pathSet, ev *flatEvent) error {
-	s := scanner{src: src, ps: ps, all: ps == nil, ev: ev}
 	ev.reset()
+	s := scanner{src: src, ps: ps, all: ps == nil, ev: ev, path: ev.path[:0], stack: ev.stack[:0]}
+	defer func() { ev.path, ev.stack = s.path[:0], s.stack[:0] }()
 	s.space()
 	if s.pos >= len(src) || src[s.pos] != '{' {
 		if s.pos < len(src) && s.skip(0) && s.spaceEnd() {

@@ -69,13 +69,18 @@ func parseIP(s string) (ipKey, bool) {
 	v4, v6 := looksLikeIP(s)
 	switch {
 	case v4:
-		var a uint64
-		for _, part := range strings.Split(s, ".") {
-			n, err := strconv.ParseUint(part, 10, 32)
-			if err != nil || n > 255 {
+		// looksLikeIP guarantees four non-empty groups of digits
+		var a, n uint64
+		for i := 0; i <= len(s); i++ {
+			if i == len(s) || s[i] == '.' {
+				a = a<<8 | n
+				n = 0
+				continue
+			}
+			n = n*10 + uint64(s[i]-'0')
+			if n > 255 {
 				return ipKey{}, false
 			}
-			a = a<<8 | n
 		}
 		return ipKey{v4: true, lo: a}, true
 	case v6:

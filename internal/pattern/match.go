@@ -134,10 +134,7 @@ type branchMatcher struct {
 // match reports whether every field of b matches the event. pids maps the
 // branch's field index to the path id used by src.
 func (bm *branchMatcher) match(b *branch, ev *flatEvent, src leafSource, pids []int32) bool {
-	if cap(bm.cands) < len(b.fields) {
-		bm.cands = make([][]*leaf, len(b.fields))
-	}
-	bm.cands = bm.cands[:len(b.fields)]
+	bm.cands = grow(bm.cands[:cap(bm.cands)], len(b.fields))[:len(b.fields)]
 	for i, f := range b.fields {
 		ls := src.leavesAt(pids[i])
 		c := bm.cands[i][:0]
@@ -217,6 +214,16 @@ func (bm *branchMatcher) search(ev *flatEvent, i int) bool {
 	return false
 }
 
+// release drops references into the last event, keeping capacity.
+func (bm *branchMatcher) release() {
+	for i := range bm.cands {
+		clear(bm.cands[i][:cap(bm.cands[i])])
+		bm.cands[i] = bm.cands[i][:0]
+	}
+	clear(bm.chosen[:cap(bm.chosen)])
+	bm.chosen = bm.chosen[:0]
+}
+
 // patternState is per-call scratch space for Pattern.Match.
 type patternState struct {
 	ev     flatEvent
@@ -259,7 +266,6 @@ func (p *Pattern) Match(event []byte) (bool, error) {
 		clear(st.byPath[i])
 	}
 	clear(st.ev.leaves)
-	clear(st.bm.cands)
-	clear(st.bm.chosen)
+	st.bm.release()
 	return ok, nil
 }

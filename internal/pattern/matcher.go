@@ -432,7 +432,6 @@ func (m *Matcher) Match(event []byte) ([]string, error) {
 	}
 	clear(st.ev.leaves)
 	clear(st.sorted)
-	clear(st.bm.cands)
-	clear(st.bm.chosen)
+	st.bm.release()
 	return ids, nil
 }
