@@ -2,13 +2,13 @@ package awssim
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -65,13 +65,18 @@ func sdkConfig(url, region, akid, secret, token string) aws.Config {
 		Region:       region,
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider(akid, secret, token),
-		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
-		Retryer:      func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) },
+		HTTPClient:   awshttp.NewBuildableClient(),
+		// Standard retries, without real sleeping. Retries matter even
+		// without injected faults: the SDK can lose a keep-alive connection
+		// to a fast local server (aws-sdk-go-v2#2737) and retries that error.
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 5
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			})
+		},
 	}
 }
 
-func ctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
+// ctx is the context for SDK calls in tests; go test's -timeout bounds them.
+func ctx(testing.TB) context.Context { return context.Background() }

@@ -66,6 +66,9 @@ func New(opts Options) *Sim {
 	s.Register(newSTS(s))
 	s.Register(newEC2(s))
 	s.Register(newIAM(s))
+	s.Register(newELBv2(s))
+	s.Register(newRDS(s))
+	s.Register(newSNS(s))
 	return s
 }
 
