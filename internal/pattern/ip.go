@@ -88,6 +88,10 @@ func parseIP(s string) (ipKey, bool) {
 		if err != nil || !addr.Is6() {
 			return ipKey{}, false
 		}
+		if addr.Is4In6() { // as EventBridge does, ::ffff:a.b.c.d is IPv4
+			v := addr.Unmap().As4()
+			return ipKey{v4: true, lo: uint64(v[0])<<24 | uint64(v[1])<<16 | uint64(v[2])<<8 | uint64(v[3])}, true
+		}
 		b := addr.As16()
 		var k ipKey
 		for i := 0; i < 8; i++ {

@@ -654,6 +654,8 @@ func anythingBut(v *node, extra bool) (*matcher, error) {
 		}
 	} else {
 		m = &matcher{}
+		// EventBridge checks every value's type first, then parses
+		// wildcards.
 		for _, item := range values {
 			if item.kind != nodeString {
 				switch op {
@@ -668,6 +670,8 @@ func anythingBut(v *node, extra bool) (*matcher, error) {
 			if (op == "prefix" || op == "suffix") && item.text == "" {
 				return nil, invalid(msgNullAffix)
 			}
+		}
+		for _, item := range values {
 			switch op {
 			case "equals-ignore-case":
 				if m.set == nil {
