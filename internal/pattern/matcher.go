@@ -11,14 +11,19 @@ import (
 // an event matches. It is safe for concurrent use.
 //
 // Matching does not loop over rules. The event is scanned once, keeping
-// only values at paths some rule names; each value is looked up in a
-// per-path index (hash maps for exact values, tries for prefixes, suffixes
-// and wildcard heads, interval trees for numeric ranges and CIDR blocks)
-// that yields the rule fields it satisfies. A branch (one $or alternative)
-// becomes a candidate when all its indexable fields are satisfied; only
-// candidates are then checked in full (anything-but and exists:false
-// fields, and array consistency when the event has arrays of objects).
-// Branches with no indexable field at all are candidates for every event.
+// only values at paths some rule names. Each branch of each rule (one $or
+// alternative) is indexed under one key field: the field whose operands
+// the fewest other rules share, preferring exact values over prefixes,
+// suffixes and wildcards, and those over numeric ranges, CIDR blocks and
+// exists. Each kept value is looked up in its path's index (hash maps for
+// exact and case-folded values, tries for prefixes, suffixes and wildcard
+// heads, interval trees for numeric ranges and CIDR blocks); a branch
+// whose key field is satisfied becomes a candidate and only candidates
+// are checked in full (their other fields, anything-but and exists:false,
+// and array consistency). The cost of a match is therefore the scan plus
+// the candidates, not the number of rules. Branches with no indexable
+// field (only anything-but or exists:false) are candidates for every
+// event. Keys are re-chosen when a tenth of the rules are new.
 type Matcher struct {
 	mu       sync.RWMutex
 	dirty    bool // some interval tree needs building
