@@ -73,7 +73,9 @@ func (e *Expr) Eval(input any, opts *EvalOptions) (result any, err error) {
 	if opts == nil {
 		opts = &EvalOptions{}
 	}
-	ev := &evaluator{maxDepth: opts.MaxDepth, nowFunc: opts.Now}
+	run := &evalRun{}
+	ev := &run.ev
+	ev.maxDepth, ev.nowFunc = opts.MaxDepth, opts.Now
 	if ev.maxDepth <= 0 {
 		ev.maxDepth = defaultMaxDepth
 	}
@@ -84,8 +86,9 @@ func (e *Expr) Eval(input any, opts *EvalOptions) (result any, err error) {
 	if a, ok := input.([]any); ok {
 		input = &seq{items: []any{a}, sequence: true, outerWrapper: true}
 	}
-	env := newFrame(nil)
-	env.bind("$", input)
+	env := &run.root
+	run.rootNames[0], run.rootVals[0] = "$", input
+	env.names, env.vals = run.rootNames[:1:1], run.rootVals[:1:1]
 	for k, v := range opts.Bindings {
 		env.bind(k, v)
 	}
@@ -97,6 +100,14 @@ func (e *Expr) Eval(input any, opts *EvalOptions) (result any, err error) {
 		return Undefined, nil
 	}
 	return toOutput(r), nil
+}
+
+// evalRun groups the per-evaluation allocations into one.
+type evalRun struct {
+	ev        evaluator
+	root      frame
+	rootNames [1]string
+	rootVals  [1]any
 }
 
 // ParseJSON decodes JSON into the evaluator's input representation, keeping

@@ -198,12 +198,17 @@ func (ev *evaluator) applyInner(proc any, args []any, input any, env *frame) (an
 				return nil, err
 			}
 		}
-		fenv := newFrame(f.env)
-		for i, p := range f.params {
+		fenv := &frame{parent: f.env, names: f.params[:len(f.params):len(f.params)]}
+		if len(f.params) <= len(fenv.inline) {
+			fenv.vals = fenv.inline[:len(f.params)]
+		} else {
+			fenv.vals = make([]any, len(f.params))
+		}
+		for i := range f.params {
 			if i < len(args) {
-				fenv.bind(p, args[i])
+				fenv.vals[i] = args[i]
 			} else {
-				fenv.bind(p, Undefined)
+				fenv.vals[i] = Undefined
 			}
 		}
 		return ev.eval(f.body, f.input, fenv)
@@ -373,6 +378,37 @@ func (ev *evaluator) callHOF(f any, cand ...any) (any, error) {
 		n = len(cand)
 	}
 	return ev.apply(f, cand[:n], nil, nil)
+}
+
+// hofCaller calls f with (value, index, array) trimmed to f's arity,
+// reusing one argument buffer; the index is only boxed when needed.
+type hofCaller struct {
+	ev    *evaluator
+	f     any
+	arity int
+	buf   [3]any
+}
+
+func newHOFCaller(ev *evaluator, f any) *hofCaller {
+	n := fnArity(f)
+	if n < 1 {
+		n = 1
+	}
+	if n > 3 {
+		n = 3
+	}
+	return &hofCaller{ev: ev, f: f, arity: n}
+}
+
+func (h *hofCaller) call(v any, index func() any, whole any) (any, error) {
+	h.buf[0] = v
+	if h.arity >= 2 {
+		h.buf[1] = index()
+	}
+	if h.arity >= 3 {
+		h.buf[2] = whole
+	}
+	return h.ev.apply(h.f, h.buf[:h.arity], nil, nil)
 }
 
 func (ev *evaluator) runTransform(t *transformFn, obj any) (any, error) {

@@ -5,10 +5,13 @@ import (
 	"time"
 )
 
-// frame is a variable scope.
+// frame is a variable scope. Scopes hold few variables, so a slice is
+// faster than a map.
 type frame struct {
-	vars   map[string]any
+	names  []string
+	vals   []any
 	parent *frame
+	inline [3]any
 }
 
 func newFrame(parent *frame) *frame {
@@ -16,16 +19,25 @@ func newFrame(parent *frame) *frame {
 }
 
 func (f *frame) bind(name string, v any) {
-	if f.vars == nil {
-		f.vars = make(map[string]any, 4)
+	for i, n := range f.names {
+		if n == name {
+			f.vals[i] = v
+			return
+		}
 	}
-	f.vars[name] = v
+	f.names = append(f.names, name)
+	if f.vals == nil {
+		f.vals = f.inline[:0]
+	}
+	f.vals = append(f.vals, v)
 }
 
 func (f *frame) lookup(name string) (any, bool) {
 	for fr := f; fr != nil; fr = fr.parent {
-		if v, ok := fr.vars[name]; ok {
-			return v, true
+		for i := len(fr.names) - 1; i >= 0; i-- {
+			if fr.names[i] == name {
+				return fr.vals[i], true
+			}
 		}
 	}
 	if fn, ok := builtins[name]; ok {
@@ -35,9 +47,10 @@ func (f *frame) lookup(name string) (any, bool) {
 }
 
 func frameFromTuple(parent *frame, t tuple) *frame {
-	f := &frame{parent: parent, vars: make(map[string]any, len(t))}
+	f := &frame{parent: parent, names: make([]string, 0, len(t)), vals: make([]any, 0, len(t))}
 	for k, v := range t {
-		f.vars[k] = v
+		f.names = append(f.names, k)
+		f.vals = append(f.vals, v)
 	}
 	return f
 }
@@ -303,7 +316,68 @@ func recurseDescendants(input any, res *seq) {
 	}
 }
 
+// simplePath reports whether a path is a chain of plain field names
+// (optionally starting with a variable) with no predicates, bindings,
+// grouping or array flags, which allows a fast evaluation.
+func simplePath(n *node) bool {
+	if n.keepSingle || n.group != nil || n.tuple {
+		return false
+	}
+	for i, st := range n.steps {
+		if st.typ != ntName && !(i == 0 && st.typ == ntVariable) {
+			return false
+		}
+		if st.stages != nil || st.predicate != nil || st.group != nil || st.keepArray || st.tuple ||
+			st.hasFocus || st.hasIndex || st.ancestor != nil || st.consarray {
+			return false
+		}
+	}
+	return true
+}
+
+// evalSimplePath walks a simple path over objects; ok is false when an
+// array is met and the general algorithm must run.
+func (ev *evaluator) evalSimplePath(n *node, input any, env *frame) (any, bool) {
+	cur := input
+	start := 0
+	if n.steps[0].typ == ntVariable {
+		v := n.steps[0].value
+		if v == "" {
+			if s, ok := input.(*seq); ok && s.outerWrapper && len(s.items) > 0 {
+				cur = s.items[0]
+			}
+		} else {
+			cur, _ = env.lookup(v)
+		}
+		start = 1
+	}
+	for i := start; i < len(n.steps); i++ {
+		switch cur.(type) {
+		case []any, *seq:
+			return nil, false
+		}
+		cur = lookupField(cur, n.steps[i].value)
+		if isUndef(cur) {
+			return Undefined, true
+		}
+	}
+	if s, ok := cur.(*seq); ok && s.sequence {
+		return nil, false
+	}
+	if _, ok := cur.([]any); ok && len(n.steps) == start {
+		return nil, false
+	}
+	return cur, true
+}
+
 func (ev *evaluator) evalPath(n *node, input any, env *frame) (any, error) {
+	if simplePath(n) {
+		if _, isArr := arrayItems(input); !isArr || n.steps[0].typ == ntVariable {
+			if r, ok := ev.evalSimplePath(n, input, env); ok {
+				return r, nil
+			}
+		}
+	}
 	var inputSeq []any
 	var inputIsTuple bool
 	_ = inputIsTuple

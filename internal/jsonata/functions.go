@@ -833,10 +833,10 @@ func registerArrayFunctions() {
 		if !ok {
 			return Undefined, nil
 		}
-		f := arg(args, 1)
+		h := newHOFCaller(ev, arg(args, 1))
 		res := &seq{sequence: true, items: make([]any, 0, len(items))}
 		for i, it := range items {
-			r, err := ev.callHOF(f, it, float64(i), a)
+			r, err := h.call(it, func() any { return float64(i) }, a)
 			if err != nil {
 				return nil, err
 			}
@@ -852,10 +852,10 @@ func registerArrayFunctions() {
 		if !ok {
 			return Undefined, nil
 		}
-		f := arg(args, 1)
+		h := newHOFCaller(ev, arg(args, 1))
 		res := &seq{sequence: true}
 		for i, it := range items {
-			r, err := ev.callHOF(f, it, float64(i), a)
+			r, err := h.call(it, func() any { return float64(i) }, a)
 			if err != nil {
 				return nil, err
 			}
