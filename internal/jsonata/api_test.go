@@ -192,6 +192,11 @@ func TestLimits(t *testing.T) {
 	if !errors.Is(err, ErrDepth) {
 		t.Fatalf("want ErrDepth, got %v", err)
 	}
+	_, err = MustCompile(`$string($reduce([1..20000], function($a, $v){ [[$a]] }, []))`).Eval(nil, nil)
+	var je *Error
+	if !errors.As(err, &je) || je.Code != "U1001" {
+		t.Fatalf("want U1001 for a too deeply nested value, got %v", err)
+	}
 	start := time.Now()
 	_, err = MustCompile(`($f := function(){ $f() }; $f())`).Eval(nil, &EvalOptions{Timeout: 20 * time.Millisecond})
 	if !errors.Is(err, ErrTimeout) {

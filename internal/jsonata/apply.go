@@ -472,25 +472,28 @@ func (ev *evaluator) runTransform(t *transformFn, obj any) (any, error) {
 }
 
 // deepClone copies a value into fresh ordered objects and arrays.
-func deepClone(v any) any {
+func deepClone(v any) any { return deepCloneD(v, 0) }
+
+func deepCloneD(v any, d int) any {
+	checkValueDepth(d)
 	switch x := v.(type) {
 	case *Object:
 		o := newObject(len(x.keys))
 		for _, k := range x.keys {
-			o.Set(k, deepClone(x.vals[k]))
+			o.Set(k, deepCloneD(x.vals[k], d+1))
 		}
 		return o
 	case map[string]any:
 		o := newObject(len(x))
 		for _, k := range objKeys(x) {
-			o.Set(k, deepClone(x[k]))
+			o.Set(k, deepCloneD(x[k], d+1))
 		}
 		return o
 	case []any, *seq:
 		items, _ := arrayItems(v)
 		out := make([]any, len(items))
 		for i, it := range items {
-			out[i] = deepClone(it)
+			out[i] = deepCloneD(it, d+1)
 		}
 		return out
 	}

@@ -253,10 +253,13 @@ func lookupField(input any, key string) any {
 	return Undefined
 }
 
-func flattenInto(v any, out []any) []any {
+func flattenInto(v any, out []any) []any { return flattenIntoD(v, out, 0) }
+
+func flattenIntoD(v any, out []any, d int) []any {
+	checkValueDepth(d)
 	if items, ok := arrayItems(v); ok {
 		for _, it := range items {
-			out = flattenInto(it, out)
+			out = flattenIntoD(it, out, d+1)
 		}
 		return out
 	}
@@ -293,17 +296,18 @@ func evalDescendants(input any) any {
 		return Undefined
 	}
 	res := &seq{sequence: true}
-	recurseDescendants(input, res)
+	recurseDescendants(input, res, 0)
 	if len(res.items) == 1 {
 		return res.items[0]
 	}
 	return res
 }
 
-func recurseDescendants(input any, res *seq) {
+func recurseDescendants(input any, res *seq, d int) {
+	checkValueDepth(d)
 	if items, ok := arrayItems(input); ok {
 		for _, it := range items {
-			recurseDescendants(it, res)
+			recurseDescendants(it, res, d+1)
 		}
 		return
 	}
@@ -311,7 +315,7 @@ func recurseDescendants(input any, res *seq) {
 	if isObject(input) {
 		for _, k := range objKeys(input) {
 			v, _ := objGet(input, k)
-			recurseDescendants(v, res)
+			recurseDescendants(v, res, d+1)
 		}
 	}
 }

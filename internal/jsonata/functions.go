@@ -1134,12 +1134,15 @@ func registerObjectFunctions() {
 	})
 }
 
-func keysOf(a any) any {
+func keysOf(a any) any { return keysOfD(a, 0) }
+
+func keysOfD(a any, d int) any {
+	checkValueDepth(d)
 	res := &seq{sequence: true}
 	if items, ok := arrayItems(a); ok {
 		seen := map[string]bool{}
 		for _, it := range items {
-			ks, _ := arrayItems(keysOf(it))
+			ks, _ := arrayItems(keysOfD(it, d+1))
 			for _, k := range ks {
 				s := k.(string)
 				if !seen[s] {
@@ -1158,11 +1161,14 @@ func keysOf(a any) any {
 	return res
 }
 
-func spread(a any) any {
+func spread(a any) any { return spreadD(a, 0) }
+
+func spreadD(a any, d int) any {
+	checkValueDepth(d)
 	if items, ok := arrayItems(a); ok {
 		var res any = &seq{sequence: true}
 		for _, it := range items {
-			res = appendValues(res, spread(it))
+			res = appendValues(res, spreadD(it, d+1))
 		}
 		return res
 	}

@@ -349,7 +349,10 @@ func precision15(f float64) float64 {
 }
 
 // deepEqual compares two JSONata values structurally.
-func deepEqual(a, b any) bool {
+func deepEqual(a, b any) bool { return deepEqualD(a, b, 0) }
+
+func deepEqualD(a, b any, d int) bool {
+	checkValueDepth(d)
 	if an, ok := asNumber(a); ok {
 		bn, ok := asNumber(b)
 		return ok && an == bn
@@ -372,7 +375,7 @@ func deepEqual(a, b any) bool {
 			return false
 		}
 		for i := range ai {
-			if !deepEqual(ai[i], bi[i]) {
+			if !deepEqualD(ai[i], bi[i], d+1) {
 				return false
 			}
 		}
@@ -384,7 +387,7 @@ func deepEqual(a, b any) bool {
 		for _, k := range objKeys(a) {
 			av, _ := objGet(a, k)
 			bv, ok := objGet(b, k)
-			if !ok || !deepEqual(av, bv) {
+			if !ok || !deepEqualD(av, bv, d+1) {
 				return false
 			}
 		}
@@ -444,6 +447,7 @@ func writeJSONString(sb *strings.Builder, s string) {
 }
 
 func writeJSON(sb *strings.Builder, v any, pretty bool, level int) error {
+	checkValueDepth(level)
 	if isFunction(v) {
 		sb.WriteString(`""`)
 		return nil
@@ -522,8 +526,23 @@ func writeJSON(sb *strings.Builder, v any, pretty bool, level int) error {
 	return nil
 }
 
+// maxValueDepth bounds the nesting of values walked recursively, so that a
+// value built iteratively (e.g. by $reduce) cannot exhaust the Go stack.
+const maxValueDepth = 10000
+
+type valueTooDeep struct{}
+
+func checkValueDepth(d int) {
+	if d > maxValueDepth {
+		panic(valueTooDeep{})
+	}
+}
+
 // toOutput converts an internal value to plain Go JSON values.
-func toOutput(v any) any {
+func toOutput(v any) any { return toOutputD(v, 0) }
+
+func toOutputD(v any, d int) any {
+	checkValueDepth(d)
 	if f, ok := asNumber(v); ok {
 		return f
 	}
@@ -537,7 +556,7 @@ func toOutput(v any) any {
 			if isUndef(it) {
 				continue
 			}
-			out = append(out, toOutput(it))
+			out = append(out, toOutputD(it, d+1))
 		}
 		return out
 	case *Object:
@@ -547,7 +566,7 @@ func toOutput(v any) any {
 			if isUndef(val) {
 				continue
 			}
-			m[k] = toOutput(val)
+			m[k] = toOutputD(val, d+1)
 		}
 		return m
 	case map[string]any:
@@ -556,7 +575,7 @@ func toOutput(v any) any {
 			if isUndef(val) {
 				continue
 			}
-			m[k] = toOutput(val)
+			m[k] = toOutputD(val, d+1)
 		}
 		return m
 	}
