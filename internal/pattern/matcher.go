@@ -413,7 +413,7 @@ func (m *Matcher) Match(event []byte) ([]string, error) {
 			}
 		}
 	}
-	ids := make([]string, 0, 4)
+	var ids []string
 	check := func(b int32) {
 		be := &m.branches[b]
 		if be.dead || st.ruleGen[be.rule] == st.gen {
@@ -423,6 +423,9 @@ func (m *Matcher) Match(event []byte) ([]string, error) {
 			return
 		}
 		st.ruleGen[be.rule] = st.gen
+		if ids == nil {
+			ids = make([]string, 0, len(st.cands)+len(m.always))
+		}
 		ids = append(ids, m.ruleList[be.rule].id)
 	}
 	for _, b := range st.cands {
@@ -432,9 +435,6 @@ func (m *Matcher) Match(event []byte) ([]string, error) {
 		check(b)
 	}
 	sort.Strings(ids)
-	if len(ids) == 0 {
-		ids = nil
-	}
 	clear(st.ev.leaves)
 	clear(st.sorted)
 	st.bm.release()
