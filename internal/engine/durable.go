@@ -166,17 +166,10 @@ func (e *Engine) wake() {
 func (e *Engine) claimLoop() {
 	defer e.wg.Done()
 	for e.ctx.Err() == nil {
-		now := e.now()
-		claims, err := e.st.ClaimExecutions(e.ctx, store.ClaimParams{Owner: e.cfg.Owner, Now: now, LeaseUntil: now.Add(e.cfg.LeaseDuration), Limit: e.cfg.ClaimBatch})
-		if err != nil && e.ctx.Err() == nil {
-			e.cfg.Logf("claim executions: %v", err)
-		}
-		for _, c := range claims {
-			e.spawn(c.Execution)
-		}
-		if len(claims) == e.cfg.ClaimBatch {
+		if e.claimOnce() == e.cfg.ClaimBatch {
 			continue
 		}
+		now := e.now()
 		wait := e.cfg.PollInterval
 		if next, ok, err := e.st.NextTimer(e.ctx, now); err == nil && ok {
 			if d := next.Sub(now); d < wait {
@@ -192,6 +185,20 @@ func (e *Engine) claimLoop() {
 			t.Stop()
 		}
 	}
+}
+
+// claimOnce claims executions that have work now and starts their actors;
+// it returns how many it claimed.
+func (e *Engine) claimOnce() int {
+	now := e.now()
+	claims, err := e.st.ClaimExecutions(e.ctx, store.ClaimParams{Owner: e.cfg.Owner, Now: now, LeaseUntil: now.Add(e.cfg.LeaseDuration), Limit: e.cfg.ClaimBatch})
+	if err != nil && e.ctx.Err() == nil {
+		e.cfg.Logf("claim executions: %v", err)
+	}
+	for _, c := range claims {
+		e.spawn(c.Execution)
+	}
+	return len(claims)
 }
 
 func (e *Engine) renewLoop() {
