@@ -127,16 +127,29 @@ const maxConsistencySteps = 100000
 // branchMatcher holds scratch space for matching branches.
 type branchMatcher struct {
 	cands  [][]*leaf
+	all    [][]leaf // every leaf at each field's path
+	absent []bool   // the field may be satisfied by absence
 	chosen []*leaf
 	steps  int
 }
 
 // match reports whether every field of b matches the event. pids maps the
 // branch's field index to the path id used by src.
+//
+// Without arrays of objects every leaf may be combined with every other,
+// and a field is absent when the event has no value at its path. With
+// them, EventBridge's array consistency applies: the values used must not
+// come from different elements of one array, and {"exists": false} holds
+// when no value at the path is consistent with the values used.
 func (bm *branchMatcher) match(b *branch, ev *flatEvent, src leafSource, pids []int32) bool {
-	bm.cands = grow(bm.cands[:cap(bm.cands)], len(b.fields))[:len(b.fields)]
+	n := len(b.fields)
+	bm.cands = grow(bm.cands[:cap(bm.cands)], n)[:n]
+	bm.all = grow(bm.all[:cap(bm.all)], n)[:n]
+	bm.absent = grow(bm.absent[:cap(bm.absent)], n)[:n]
 	for i, f := range b.fields {
 		ls := src.leavesAt(pids[i])
+		bm.all[i] = ls
+		bm.absent[i] = f.hasAbsent
 		c := bm.cands[i][:0]
 		for j := range ls {
 			l := &ls[j]
@@ -157,7 +170,7 @@ func (bm *branchMatcher) match(b *branch, ev *flatEvent, src leafSource, pids []
 			}
 		}
 		bm.cands[i] = c
-		if len(c) == 0 && !(f.hasAbsent && len(ls) == 0) {
+		if len(c) == 0 && !(f.hasAbsent && (len(ls) == 0 || ev.anyObjArray)) {
 			return false
 		}
 	}
@@ -181,28 +194,39 @@ func sameTrail(ev *flatEvent, a, b *leaf) bool {
 	return true
 }
 
-func (bm *branchMatcher) search(ev *flatEvent, i int) bool {
-	if i == len(bm.cands) {
+// fits reports whether l is consistent with every chosen leaf.
+func (bm *branchMatcher) fits(ev *flatEvent, l *leaf) bool {
+	if !l.inObjArray {
 		return true
 	}
-	if len(bm.cands[i]) == 0 { // satisfied by absence
-		return bm.search(ev, i+1)
+	for _, o := range bm.chosen {
+		if o != nil && o.inObjArray && !ev.consistent(o, l) {
+			return false
+		}
+	}
+	return true
+}
+
+func (bm *branchMatcher) search(ev *flatEvent, i int) bool {
+	if i == len(bm.cands) {
+		// fields taken as absent: no value there may fit the choice
+		for k := range bm.cands {
+			if bm.absent[k] && bm.chosen[k] == nil {
+				for j := range bm.all[k] {
+					if bm.fits(ev, &bm.all[k][j]) {
+						return false
+					}
+				}
+			}
+		}
+		return true
 	}
 	for _, l := range bm.cands[i] {
 		bm.steps++
 		if bm.steps > maxConsistencySteps {
 			return false
 		}
-		ok := true
-		if l.inObjArray {
-			for _, o := range bm.chosen {
-				if o.inObjArray && !ev.consistent(o, l) {
-					ok = false
-					break
-				}
-			}
-		}
-		if !ok {
+		if !bm.fits(ev, l) {
 			continue
 		}
 		bm.chosen = append(bm.chosen, l)
@@ -210,6 +234,13 @@ func (bm *branchMatcher) search(ev *flatEvent, i int) bool {
 			return true
 		}
 		bm.chosen = bm.chosen[:len(bm.chosen)-1]
+	}
+	if bm.absent[i] {
+		// try the field as absent; checked once all values are chosen
+		bm.chosen = append(bm.chosen, nil)
+		ok := bm.search(ev, i+1)
+		bm.chosen = bm.chosen[:len(bm.chosen)-1]
+		return ok
 	}
 	return false
 }
@@ -222,6 +253,7 @@ func (bm *branchMatcher) release() {
 	}
 	clear(bm.chosen[:cap(bm.chosen)])
 	bm.chosen = bm.chosen[:0]
+	clear(bm.all[:cap(bm.all)])
 }
 
 // patternState is per-call scratch space for Pattern.Match.

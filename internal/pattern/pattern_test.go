@@ -176,6 +176,11 @@ func TestOrAndStructure(t *testing.T) {
 		{"same array element", `{"r":{"k":["a"],"v":["1"]}}`, `{"r":[{"k":"a","v":"1"},{"k":"b","v":"2"}]}`, true},
 		{"different array elements", `{"r":{"k":["a"],"v":["2"]}}`, `{"r":[{"k":"a","v":"1"},{"k":"b","v":"2"}]}`, false},
 		{"nested arrays consistent", `{"r":{"i":{"k":["a"]},"n":["x"]}}`, `{"r":[{"n":"x","i":[{"k":"b"},{"k":"a"}]}]}`, true},
+		{"absent in the same element", `{"r":{"k":["a"],"v":[{"exists":false}]}}`, `{"r":[{"k":"a"},{"k":"b","v":"1"}]}`, true},
+		{"present in the same element", `{"r":{"k":["b"],"v":[{"exists":false}]}}`, `{"r":[{"k":"a"},{"k":"b","v":"1"}]}`, false},
+		{"absent or value", `{"r":{"k":["b"],"v":[{"exists":false},"2"]}}`, `{"r":[{"k":"a","v":"2"},{"k":"b","v":"1"}]}`, false},
+		{"absent or value ok", `{"r":{"k":["a"],"v":[{"exists":false},"2"]}}`, `{"r":[{"k":"a","v":"2"},{"k":"b","v":"1"}]}`, true},
+		{"absent outside arrays", `{"s":["x"],"r":{"v":[{"exists":false}]}}`, `{"s":"x","r":[{"k":"a"}]}`, true},
 		{"duplicate key last wins", `{"a":["x"],"a":["y"]}`, `{"a":"y"}`, true},
 	})
 }
