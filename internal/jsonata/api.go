@@ -67,6 +67,10 @@ func (e *Expr) Eval(input any, opts *EvalOptions) (result any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			result = nil
+			if nf, ok := r.(nonFiniteOutput); ok {
+				err = newErr("D1001", 0, "", nf.f)
+				return
+			}
 			if _, ok := r.(valueTooDeep); ok {
 				err = &Error{Code: "U1001", Message: "Value nesting exceeds the supported depth"}
 				return

@@ -364,6 +364,9 @@ func regularRepeat(seps []groupSep) int {
 }
 
 func formatIntegerWith(value float64, f *integerFormat) (string, error) {
+	if math.IsInf(value, 0) || math.IsNaN(value) {
+		return "", newErr("D1001", 0, "", value)
+	}
 	negative := value < 0
 	value = math.Abs(value)
 	var out string

@@ -18,7 +18,8 @@
 // map[string]any, []any, string, float64, bool, nil — or the Undefined
 // sentinel, which is distinct from JSON null (nil). encoding/json marshals
 // outputs the way JSONata's JSON.stringify would (integral floats print
-// without a fraction).
+// without a fraction). A result holding Infinity or NaN, which JSON cannot
+// represent, is reported as error D1001.
 //
 // Functions. EvalOptions.Bindings binds variables; a Func value binds a Go
 // function callable from the expression, optionally with a JSONata

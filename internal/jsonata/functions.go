@@ -624,6 +624,9 @@ func registerNumericFunctions() {
 }
 
 func formatRadix(x float64, radix int) string {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return formatNumber(x)
+	}
 	if math.Abs(x) < 1<<62 {
 		return strconv.FormatInt(int64(x), radix)
 	}

@@ -532,6 +532,10 @@ const maxValueDepth = 10000
 
 type valueTooDeep struct{}
 
+// nonFiniteOutput reports an Infinity or NaN reaching the output, which
+// JSON cannot represent.
+type nonFiniteOutput struct{ f float64 }
+
 func checkValueDepth(d int) {
 	if d > maxValueDepth {
 		panic(valueTooDeep{})
@@ -544,6 +548,9 @@ func toOutput(v any) any { return toOutputD(v, 0) }
 func toOutputD(v any, d int) any {
 	checkValueDepth(d)
 	if f, ok := asNumber(v); ok {
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			panic(nonFiniteOutput{f})
+		}
 		return f
 	}
 	switch x := v.(type) {
