@@ -9,7 +9,7 @@ import (
 // numberPictureParts is one analysed sub-picture of $formatNumber.
 type numberPictureParts struct {
 	prefix, suffix, active, mantissa, integer, fractional, sub string
-	exponent                                                  *string
+	exponent                                                   *string
 }
 
 type numberPictureVars struct {
