@@ -1,6 +1,7 @@
 package jsonata
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -81,6 +82,10 @@ func FuzzEval(f *testing.F) {
 			}
 			return
 		}
-		_ = res
+		if res != Undefined {
+			if _, err := json.Marshal(res); err != nil {
+				t.Fatalf("output of %q does not marshal: %v", expr, err)
+			}
+		}
 	})
 }
