@@ -247,3 +247,19 @@ func TestUndefinedInput(t *testing.T) {
 		t.Fatalf("got %v, %v", got, err)
 	}
 }
+
+func TestParseJSON(t *testing.T) {
+	v, err := ParseJSON([]byte(`{"b":[1,{"c":null}],"a":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil || string(b) != `{"b":[1,{"c":null}],"a":"x"}` {
+		t.Fatalf("round trip: %s, %v", b, err)
+	}
+	for _, bad := range []string{``, `{`, `{"a":1} 2`, `[1,]`, `{1:2}`} {
+		if _, err := ParseJSON([]byte(bad)); err == nil {
+			t.Errorf("ParseJSON(%q) succeeded", bad)
+		}
+	}
+}

@@ -94,6 +94,16 @@ func (o *Object) Delete(key string) {
 	}
 }
 
+// MarshalJSON encodes the object with its keys in order, rendering numbers
+// as $string does (15 significant digits for non-integers).
+func (o *Object) MarshalJSON() ([]byte, error) {
+	var sb strings.Builder
+	if err := writeJSON(&sb, o, false, 0); err != nil {
+		return nil, err
+	}
+	return []byte(sb.String()), nil
+}
+
 // Len returns the number of keys.
 func (o *Object) Len() int { return len(o.keys) }
 
