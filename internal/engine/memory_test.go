@@ -314,6 +314,10 @@ func FuzzRun(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
+		// A run that ignores its deadline is a bug: crash, so the fuzzer
+		// keeps the input.
+		watchdog := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("run hung: %q %q", def, input)) })
+		defer watchdog.Stop()
 		res, err := Run(ctx, RunParams{Machine: m, Input: in, Tasks: basics(), Start: t0, MaxTransitions: 10_000})
 		if err != nil {
 			return
