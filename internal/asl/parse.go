@@ -717,8 +717,10 @@ func (c *compiler) mapState(s *State, f fields) {
 		}
 		s.Processor = c.machine(proc, f.loc+"/"+key, s.QueryLanguage, false)
 	}
-	if f.has("ItemReader") {
-		c.problem(codeSchema, f.loc+"/ItemReader", "ItemReader (a Distributed Map reading from S3) is not supported by steward; pass the items in the input")
+	for _, k := range []string{"ItemReader", "ItemBatcher", "ResultWriter"} {
+		if f.has(k) {
+			c.problem(codeSchema, f.loc+"/"+k, "%s (Distributed Map over S3) is not supported by steward: pass the items in the input", k)
+		}
 	}
 	if f.has("ItemSelector") && f.has("Parameters") {
 		c.problem(codeSchema, f.loc, "A Map state cannot have both ItemSelector and Parameters")
