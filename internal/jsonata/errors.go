@@ -168,13 +168,27 @@ func (e *Error) expand() string {
 	if !ok {
 		return "error " + e.Code
 	}
-	val := ""
-	if e.Value != nil {
-		val = stringifyForMessage(e.Value)
+	raw := ""
+	quoted := "undefined"
+	if e.Value != nil && !isUndef(e.Value) {
+		raw = stringifyForMessage(e.Value)
+		if s, ok := e.Value.(string); ok {
+			var sb strings.Builder
+			writeJSONString(&sb, s)
+			quoted = sb.String()
+		} else {
+			quoted = raw
+		}
+	} else if e.Value == nil {
+		quoted = "null"
 	}
-	r := strings.NewReplacer("{{{message}}}", val, "{{token}}", e.Token, "{{value}}", val,
-		"{{{token}}}", e.Token, "{{index}}", val, "{{value2}}", "", "{{type}}", "", "{{exp}}", "",
-		"{{{functionName}}}", e.Token)
+	var tok strings.Builder
+	writeJSONString(&tok, e.Token)
+	// {{{x}}} is replaced by the raw value, {{x}} by its JSON rendering,
+	// as the reference implementation does.
+	r := strings.NewReplacer("{{{message}}}", raw, "{{{token}}}", e.Token, "{{{functionName}}}", e.Token,
+		"{{token}}", tok.String(), "{{value}}", quoted, "{{index}}", raw, "{{value2}}", "", "{{type}}", "",
+		"{{exp}}", "")
 	return r.Replace(tmpl)
 }
 

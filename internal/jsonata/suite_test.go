@@ -23,8 +23,11 @@ type suiteCase struct {
 	Result          json.RawMessage            `json:"result"`
 	UndefinedResult bool                       `json:"undefinedResult"`
 	Code            string                     `json:"code"`
+	Token           string                     `json:"token"`
 	Error           *struct {
-		Code string `json:"code"`
+		Code    string `json:"code"`
+		Token   string `json:"token"`
+		Message string `json:"message"`
 	} `json:"error"`
 	Timelimit *float64 `json:"timelimit"`
 	Depth     *int     `json:"depth"`
@@ -190,9 +193,9 @@ func runSuiteCase(t *testing.T, dir, gdir string, c suiteCase, datasets map[stri
 	if c.Depth != nil {
 		opts.MaxDepth = *c.Depth
 	}
-	wantCode := c.Code
+	wantCode, wantToken, wantMessage := c.Code, c.Token, ""
 	if c.Error != nil && wantCode == "" {
-		wantCode = c.Error.Code
+		wantCode, wantToken, wantMessage = c.Error.Code, c.Error.Token, c.Error.Message
 	}
 	e, err := Compile(expr)
 	var got any
@@ -206,6 +209,12 @@ func runSuiteCase(t *testing.T, dir, gdir string, c suiteCase, datasets map[stri
 		}
 		if !errors.As(err, &je) || je.Code != wantCode {
 			return false, fmt.Sprintf("want error %s, got %v", wantCode, err)
+		}
+		if wantToken != "" && je.Token != wantToken {
+			return false, fmt.Sprintf("want error %s with token %q, got token %q", wantCode, wantToken, je.Token)
+		}
+		if wantMessage != "" && je.Message != wantMessage {
+			return false, fmt.Sprintf("want error %s with message %q, got %q", wantCode, wantMessage, je.Message)
 		}
 		return true, ""
 	}
