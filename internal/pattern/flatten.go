@@ -1,23 +1,31 @@
 package pattern
 
 import (
+	"strings"
 	"unsafe"
 )
 
-// pathSet is the set of field paths some pattern names, with every
-// proper prefix of them (at "." boundaries) so the scanner knows which
-// objects to enter.
+// pathSet is the set of field paths some pattern names, kept as a tree
+// of path segments so the scanner looks up one key at a time and skips
+// every subtree no pattern reaches into.
 type pathSet struct {
-	ids      map[string]int32
-	prefixes map[string]int32 // prefix -> number of paths under it
-	names    []string
+	ids   map[string]int32
+	names []string
+	root  *pathNode
+}
+
+// pathNode is one segment of the paths in a pathSet.
+type pathNode struct {
+	children map[string]*pathNode
+	id       int32 // the path ending here, or -1
 }
 
 func newPathSet() *pathSet {
-	return &pathSet{ids: map[string]int32{}, prefixes: map[string]int32{}}
+	return &pathSet{ids: map[string]int32{}, root: &pathNode{id: -1}}
 }
 
-// add interns path and returns its id.
+// add interns path and returns its id. Paths join names with ".", as
+// EventBridge does, so "a.b" and {"a":{"b":..}} are one path.
 func (ps *pathSet) add(path string) int32 {
 	if id, ok := ps.ids[path]; ok {
 		return id
@@ -25,12 +33,38 @@ func (ps *pathSet) add(path string) int32 {
 	id := int32(len(ps.names))
 	ps.ids[path] = id
 	ps.names = append(ps.names, path)
-	for i := 0; i < len(path); i++ {
-		if path[i] == '.' {
-			ps.prefixes[path[:i]]++
+	n := ps.root
+	for _, seg := range strings.Split(path, ".") {
+		next := n.children[seg]
+		if next == nil {
+			next = &pathNode{id: -1}
+			if n.children == nil {
+				n.children = map[string]*pathNode{}
+			}
+			n.children[seg] = next
 		}
+		n = next
 	}
+	n.id = id
 	return id
+}
+
+// child follows an event key (which may itself hold dots) from n.
+func (n *pathNode) child(key string) *pathNode {
+	if strings.IndexByte(key, '.') < 0 {
+		return n.children[key]
+	}
+	for {
+		k := strings.IndexByte(key, '.')
+		if k < 0 {
+			return n.children[key]
+		}
+		n = n.children[key[:k]]
+		if n == nil {
+			return nil
+		}
+		key = key[k+1:]
+	}
 }
 
 type valueKind uint8
@@ -91,7 +125,6 @@ type flatEvent struct {
 	trails      []arrayPos
 	anyObjArray bool
 	// scanner scratch space, kept between events
-	path  []byte
 	stack []arrayPos
 }
 
@@ -128,9 +161,8 @@ const maxEventNesting = 1000
 type scanner struct {
 	src       []byte
 	pos       int
-	ps        *pathSet
-	all       bool // record every path (used by tests and the fuzzer)
-	path      []byte
+	all       bool      // record every path (used by tests and the fuzzer)
+	cur       *pathNode // where the current value sits in the path tree
 	ev        *flatEvent
 	stack     []arrayPos
 	arrays    int32
@@ -141,8 +173,13 @@ type scanner struct {
 // flatten scans src into ev. With ps nil every leaf is kept with pid -1.
 func flatten(src []byte, ps *pathSet, ev *flatEvent) error {
 	ev.reset()
-	s := scanner{src: src, ps: ps, all: ps == nil, ev: ev, path: ev.path[:0], stack: ev.stack[:0]}
-	defer func() { ev.path, ev.stack = s.path[:0], s.stack[:0] }()
+	s := scanner{src: src, all: ps == nil, ev: ev, stack: ev.stack[:0]}
+	if ps != nil {
+		s.cur = ps.root
+	} else {
+		s.cur = &pathNode{id: -1}
+	}
+	defer func() { ev.stack = s.stack[:0] }()
 	s.space()
 	if s.pos >= len(src) || src[s.pos] != '{' {
 		if s.pos < len(src) && s.skip(0) && s.spaceEnd() {
@@ -190,8 +227,7 @@ func (s *scanner) wanted() (int32, bool) {
 	if s.all {
 		return -1, true
 	}
-	id, ok := s.ps.ids[string(s.path)]
-	return id, ok
+	return s.cur.id, s.cur.id >= 0
 }
 
 // enter reports whether some path of interest lies under the current path.
@@ -199,8 +235,7 @@ func (s *scanner) enter() bool {
 	if s.all {
 		return true
 	}
-	_, ok := s.ps.prefixes[string(s.path)]
-	return ok
+	return len(s.cur.children) > 0
 }
 
 // object scans an object whose '{' is at s.pos.
@@ -229,15 +264,20 @@ func (s *scanner) object(depth int) bool {
 		}
 		s.pos++
 		s.space()
-		mark := len(s.path)
-		if mark > 0 {
-			s.path = append(s.path, '.')
+		parent := s.cur
+		if !s.all {
+			s.cur = parent.child(key)
 		}
-		s.path = append(s.path, key...)
-		if !s.member(depth) {
+		var ok2 bool
+		if s.cur == nil {
+			ok2 = s.skip(depth + 1)
+		} else {
+			ok2 = s.member(depth)
+		}
+		s.cur = parent
+		if !ok2 {
 			return false
 		}
-		s.path = s.path[:mark]
 		s.space()
 		if s.pos >= len(s.src) {
 			return s.fail("unexpected end of input in object")
