@@ -151,7 +151,10 @@ func (p *parser) nud(t pnode) (*node, error) {
 	case tokRegex:
 		re, err := compileRegex(t.tok.str, t.tok.flags)
 		if err != nil {
-			return nil, newErr("S0302", pos, t.tok.str, nil)
+			// RE2 lacks some JavaScript features (look-around, back-references)
+			e := newErr("S0302", pos, t.tok.str, nil)
+			e.Message = "Unsupported or invalid regular expression /" + t.tok.str + "/: " + err.Error()
+			return nil, e
 		}
 		return &node{typ: ntRegex, regex: re, regexSrc: t.tok.str, pos: pos}, nil
 	}
