@@ -213,14 +213,23 @@ func (s *scanner) fail(msg string) bool {
 
 func (s *scanner) space() {
 	for s.pos < len(s.src) {
-		switch s.src[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
+		c := s.src[s.pos]
+		if c > ' ' || (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
 			return
 		}
+		s.pos++
 	}
 }
+
+// stringStop marks the bytes that end the fast scan of a string: the
+// closing quote, a backslash, and control characters.
+var stringStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 // wanted reports whether the current path is a leaf path of interest.
 func (s *scanner) wanted() (int32, bool) {
@@ -426,17 +435,13 @@ func (s *scanner) scalar(id int32) bool {
 // event's bytes instead of being copied; they live only during a match.
 func (s *scanner) str() (string, bool) {
 	i := s.pos + 1
-	for i < len(s.src) {
-		c := s.src[i]
-		if c == '"' {
-			out := bytesString(s.src[s.pos+1 : i])
-			s.pos = i + 1
-			return out, true
-		}
-		if c == '\\' || c < 0x20 {
-			break
-		}
+	for i < len(s.src) && !stringStop[s.src[i]] {
 		i++
+	}
+	if i < len(s.src) && s.src[i] == '"' {
+		out := bytesString(s.src[s.pos+1 : i])
+		s.pos = i + 1
+		return out, true
 	}
 	out, end, err := scanString(s.src, s.pos)
 	if err != nil {
@@ -543,6 +548,12 @@ func (s *scanner) skip(depth int) bool {
 func (s *scanner) skipString() bool {
 	i := s.pos + 1
 	for i < len(s.src) {
+		for i < len(s.src) && !stringStop[s.src[i]] {
+			i++
+		}
+		if i >= len(s.src) {
+			break
+		}
 		c := s.src[i]
 		switch {
 		case c == '"':

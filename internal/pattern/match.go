@@ -5,21 +5,36 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // fold maps s to a canonical case-insensitive form. ASCII-only strings
 // that are already lower case are returned without copying.
 func fold(s string) string {
-	simple := true
+	ascii, lower := true, true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= utf8.RuneSelf || (c >= 'A' && c <= 'Z') {
-			simple = false
+		if c >= utf8.RuneSelf {
+			ascii = false
 			break
 		}
+		if c >= 'A' && c <= 'Z' {
+			lower = false
+		}
 	}
-	if simple {
-		return s
+	if ascii {
+		if lower {
+			return s
+		}
+		b := make([]byte, len(s))
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b[i] = c
+		}
+		return unsafe.String(&b[0], len(b))
 	}
 	var b strings.Builder
 	b.Grow(len(s))
