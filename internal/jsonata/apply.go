@@ -29,7 +29,7 @@ type builtinFn struct {
 	name  string
 	sig   *signature
 	arity int
-	fn    func(ev *evaluator, args []any, ctx *callCtx) (any, error)
+	fn    func(ev *evaluator, args []any, ctx callCtx) (any, error)
 }
 
 // callCtx carries the context of a native function invocation.
@@ -224,7 +224,7 @@ func (ev *evaluator) applyInner(proc any, args []any, input any, env *frame) (an
 				return nil, err
 			}
 		}
-		return f.fn(ev, args, &callCtx{input: input, env: env})
+		return f.fn(ev, args, callCtx{input: input, env: env})
 	case *partialFn:
 		full := make([]any, len(f.args))
 		copy(full, f.args)

@@ -447,7 +447,7 @@ func formatIntegerWith(value float64, f *integerFormat) (string, error) {
 	return out, nil
 }
 
-func fnFormatInteger(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+func fnFormatInteger(ev *evaluator, args []any, ctx callCtx) (any, error) {
 	v, ok := numArg(args, 0)
 	if !ok {
 		return Undefined, nil
@@ -460,7 +460,7 @@ func fnFormatInteger(ev *evaluator, args []any, ctx *callCtx) (any, error) {
 	return formatIntegerWith(math.Floor(v), f)
 }
 
-func fnParseInteger(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+func fnParseInteger(ev *evaluator, args []any, ctx callCtx) (any, error) {
 	s, ok := arg(args, 0).(string)
 	if !ok {
 		return Undefined, nil
@@ -989,16 +989,16 @@ func (ev *evaluator) timestamp() time.Time {
 }
 
 func registerDateFunctions() {
-	register("now", "<s?s?:s>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("now", "<s?s?:s>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		ms := float64(ev.timestamp().UnixMilli())
 		pic, hasPic := arg(args, 0).(string)
 		tz, hasTZ := arg(args, 1).(string)
 		return formatDateTime(ms, pic, hasPic, tz, hasTZ)
 	})
-	register("millis", "<:n>", 0, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("millis", "<:n>", 0, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		return float64(ev.timestamp().UnixMilli()), nil
 	})
-	register("fromMillis", "<n-s?s?:s>", 3, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("fromMillis", "<n-s?s?:s>", 3, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		ms, ok := numArg(args, 0)
 		if !ok {
 			return Undefined, nil
@@ -1007,7 +1007,7 @@ func registerDateFunctions() {
 		tz, hasTZ := arg(args, 2).(string)
 		return formatDateTime(ms, pic, hasPic, tz, hasTZ)
 	})
-	register("toMillis", "<s-s?:n>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("toMillis", "<s-s?:n>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil

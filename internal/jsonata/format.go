@@ -26,7 +26,7 @@ type numberPictureVars struct {
 }
 
 // fnFormatNumber implements $formatNumber (XPath F&O fn:format-number).
-func fnFormatNumber(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+func fnFormatNumber(ev *evaluator, args []any, ctx callCtx) (any, error) {
 	value, ok := numArg(args, 0)
 	if !ok {
 		return Undefined, nil

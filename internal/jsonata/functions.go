@@ -12,7 +12,7 @@ import (
 
 var builtins map[string]*builtinFn
 
-type builtinImpl func(ev *evaluator, args []any, ctx *callCtx) (any, error)
+type builtinImpl func(ev *evaluator, args []any, ctx callCtx) (any, error)
 
 func register(name, sig string, arity int, fn builtinImpl) {
 	s, err := parseSignatureUncached(sig)
@@ -43,7 +43,7 @@ func init() {
 }
 
 func registerStringFunctions() {
-	register("string", "<x-b?:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("string", "<x-b?:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		if isUndef(a) {
 			return Undefined, nil
@@ -51,14 +51,14 @@ func registerStringFunctions() {
 		pretty, _ := arg(args, 1).(bool)
 		return toJSString(a, pretty)
 	})
-	register("length", "<s-:n>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("length", "<s-:n>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
 		}
 		return float64(utf8.RuneCountInString(s)), nil
 	})
-	register("substring", "<s-nn?:s>", 3, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("substring", "<s-nn?:s>", 3, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -85,7 +85,7 @@ func registerStringFunctions() {
 		}
 		return string(sliceRunes(runes, start, n)), nil
 	})
-	register("substringBefore", "<s-s:s>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("substringBefore", "<s-s:s>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -99,7 +99,7 @@ func registerStringFunctions() {
 		}
 		return s, nil
 	})
-	register("substringAfter", "<s-s:s>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("substringAfter", "<s-s:s>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -113,21 +113,21 @@ func registerStringFunctions() {
 		}
 		return s, nil
 	})
-	register("lowercase", "<s-:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("lowercase", "<s-:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
 		}
 		return strings.ToLower(s), nil
 	})
-	register("uppercase", "<s-:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("uppercase", "<s-:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
 		}
 		return strings.ToUpper(s), nil
 	})
-	register("trim", "<s-:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("trim", "<s-:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -150,7 +150,7 @@ func registerStringFunctions() {
 		out = strings.TrimSuffix(out, " ")
 		return out, nil
 	})
-	register("pad", "<s-ns?:s>", 3, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("pad", "<s-ns?:s>", 3, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -180,7 +180,7 @@ func registerStringFunctions() {
 		}
 		return s + string(pad), nil
 	})
-	register("contains", "<s-(sf):b>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("contains", "<s-(sf):b>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -198,7 +198,7 @@ func registerStringFunctions() {
 			return len(ms) > 0, nil
 		}
 	})
-	register("split", "<s-(sf)n?:a<s>>", 3, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("split", "<s-(sf)n?:a<s>>", 3, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -246,7 +246,7 @@ func registerStringFunctions() {
 		}
 		return result, nil
 	})
-	register("join", "<a<s>s?:s>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("join", "<a<s>s?:s>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		items, ok := arrayItems(arg(args, 0))
 		if !ok {
 			return Undefined, nil
@@ -258,7 +258,7 @@ func registerStringFunctions() {
 		}
 		return strings.Join(parts, sep), nil
 	})
-	register("match", "<s-f<s:o>n?:a<o>>", 3, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("match", "<s-f<s:o>n?:a<o>>", 3, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -290,7 +290,7 @@ func registerStringFunctions() {
 		return res, nil
 	})
 	register("replace", "<s-(sf)(sf)n?:s>", 4, fnReplace)
-	register("eval", "<sx?:x>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("eval", "<sx?:x>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		src, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -320,14 +320,14 @@ func registerStringFunctions() {
 		}
 		return r, nil
 	})
-	register("base64encode", "<s-:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("base64encode", "<s-:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
 		}
 		return base64.StdEncoding.EncodeToString([]byte(s)), nil
 	})
-	register("base64decode", "<s-:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("base64decode", "<s-:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -341,7 +341,7 @@ func registerStringFunctions() {
 		}
 		return string(b), nil
 	})
-	register("encodeUrlComponent", "<s-:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("encodeUrlComponent", "<s-:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -351,7 +351,7 @@ func registerStringFunctions() {
 		}
 		return uriEncode(s, "-_.!~*'()"), nil
 	})
-	register("encodeUrl", "<s-:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("encodeUrl", "<s-:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -361,7 +361,7 @@ func registerStringFunctions() {
 		}
 		return uriEncode(s, "-_.!~*'();/?:@&=+$,#"), nil
 	})
-	register("decodeUrlComponent", "<s-:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("decodeUrlComponent", "<s-:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -372,7 +372,7 @@ func registerStringFunctions() {
 		}
 		return r, nil
 	})
-	register("decodeUrl", "<s-:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("decodeUrl", "<s-:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		s, ok := arg(args, 0).(string)
 		if !ok {
 			return Undefined, nil
@@ -488,7 +488,7 @@ func toJSString(v any, pretty bool) (string, error) {
 }
 
 func registerNumericFunctions() {
-	register("number", "<(nsb)-:n>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("number", "<(nsb)-:n>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		if isUndef(a) {
 			return Undefined, nil
@@ -510,7 +510,7 @@ func registerNumericFunctions() {
 		return nil, newErr("D3030", 0, "", a)
 	})
 	unary := func(name string, f func(float64) float64) {
-		register(name, "<n-:n>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+		register(name, "<n-:n>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 			x, ok := numArg(args, 0)
 			if !ok {
 				return Undefined, nil
@@ -521,7 +521,7 @@ func registerNumericFunctions() {
 	unary("abs", math.Abs)
 	unary("floor", math.Floor)
 	unary("ceil", math.Ceil)
-	register("sqrt", "<n-:n>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("sqrt", "<n-:n>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		x, ok := numArg(args, 0)
 		if !ok {
 			return Undefined, nil
@@ -531,7 +531,7 @@ func registerNumericFunctions() {
 		}
 		return math.Sqrt(x), nil
 	})
-	register("power", "<n-n:n>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("power", "<n-n:n>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		b, ok := numArg(args, 0)
 		if !ok {
 			return Undefined, nil
@@ -543,7 +543,7 @@ func registerNumericFunctions() {
 		}
 		return r, nil
 	})
-	register("round", "<n-n?:n>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("round", "<n-n?:n>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		x, ok := numArg(args, 0)
 		if !ok {
 			return Undefined, nil
@@ -551,10 +551,10 @@ func registerNumericFunctions() {
 		p, _ := numArg(args, 1)
 		return roundHalfEven(x, int(p)), nil
 	})
-	register("random", "<:n>", 0, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("random", "<:n>", 0, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		return rand.Float64(), nil
 	})
-	register("sum", "<a<n>:n>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("sum", "<a<n>:n>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		items, ok := arrayItems(arg(args, 0))
 		if !ok {
 			return Undefined, nil
@@ -566,7 +566,7 @@ func registerNumericFunctions() {
 		}
 		return total, nil
 	})
-	register("count", "<a:n>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("count", "<a:n>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		items, ok := arrayItems(arg(args, 0))
 		if !ok {
 			return 0.0, nil
@@ -574,7 +574,7 @@ func registerNumericFunctions() {
 		return float64(len(items)), nil
 	})
 	minmax := func(name string, better func(a, b float64) bool) {
-		register(name, "<a<n>:n>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+		register(name, "<a<n>:n>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 			items, ok := arrayItems(arg(args, 0))
 			if !ok || len(items) == 0 {
 				return Undefined, nil
@@ -591,7 +591,7 @@ func registerNumericFunctions() {
 	}
 	minmax("max", func(a, b float64) bool { return a > b })
 	minmax("min", func(a, b float64) bool { return a < b })
-	register("average", "<a<n>:n>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("average", "<a<n>:n>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		items, ok := arrayItems(arg(args, 0))
 		if !ok || len(items) == 0 {
 			return Undefined, nil
@@ -604,7 +604,7 @@ func registerNumericFunctions() {
 		return total / float64(len(items)), nil
 	})
 	register("formatNumber", "<n-so?:s>", 3, fnFormatNumber)
-	register("formatBase", "<n-n?:s>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("formatBase", "<n-n?:s>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		x, ok := numArg(args, 0)
 		if !ok {
 			return Undefined, nil
@@ -751,11 +751,11 @@ func shiftDecimal(x float64, by int) float64 {
 }
 
 func registerArrayFunctions() {
-	register("append", "<xx:a>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("append", "<xx:a>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		return appendValues(arg(args, 0), arg(args, 1)), nil
 	})
 	register("sort", "<af?:a>", 2, fnSort)
-	register("reverse", "<a:a>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("reverse", "<a:a>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		items, ok := arrayItems(a)
 		if !ok {
@@ -770,7 +770,7 @@ func registerArrayFunctions() {
 		}
 		return out, nil
 	})
-	register("shuffle", "<a:a>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("shuffle", "<a:a>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		items, ok := arrayItems(a)
 		if !ok {
@@ -783,7 +783,7 @@ func registerArrayFunctions() {
 		rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 		return out, nil
 	})
-	register("distinct", "<x:x>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("distinct", "<x:x>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		items, ok := arrayItems(a)
 		if !ok || len(items) <= 1 {
@@ -807,7 +807,7 @@ func registerArrayFunctions() {
 		}
 		return out, nil
 	})
-	register("zip", "<a+>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("zip", "<a+>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		minLen := -1
 		for _, a := range args {
 			items, ok := arrayItems(a)
@@ -830,7 +830,7 @@ func registerArrayFunctions() {
 		}
 		return out, nil
 	})
-	register("map", "<af>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("map", "<af>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		items, ok := arrayItems(a)
 		if !ok {
@@ -849,7 +849,7 @@ func registerArrayFunctions() {
 		}
 		return res, nil
 	})
-	register("filter", "<af>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("filter", "<af>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		items, ok := arrayItems(a)
 		if !ok {
@@ -868,7 +868,7 @@ func registerArrayFunctions() {
 		}
 		return res, nil
 	})
-	register("single", "<af?>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("single", "<af?>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		items, ok := arrayItems(a)
 		if !ok {
@@ -899,7 +899,7 @@ func registerArrayFunctions() {
 		}
 		return result, nil
 	})
-	register("reduce", "<afj?:j>", 3, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("reduce", "<afj?:j>", 3, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		items, ok := arrayItems(a)
 		if !ok {
@@ -937,7 +937,7 @@ func registerArrayFunctions() {
 	})
 }
 
-func fnSort(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+func fnSort(ev *evaluator, args []any, ctx callCtx) (any, error) {
 	a := arg(args, 0)
 	items, ok := arrayItems(a)
 	if !ok {
@@ -1004,17 +1004,17 @@ func fnSort(ev *evaluator, args []any, ctx *callCtx) (any, error) {
 }
 
 func registerObjectFunctions() {
-	register("keys", "<x-:a<s>>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("keys", "<x-:a<s>>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		return keysOf(arg(args, 0)), nil
 	})
-	register("lookup", "<x-s:x>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("lookup", "<x-s:x>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		k, _ := arg(args, 1).(string)
 		return lookupField(arg(args, 0), k), nil
 	})
-	register("spread", "<x-:a<o>>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("spread", "<x-:a<o>>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		return spread(arg(args, 0)), nil
 	})
-	register("merge", "<a<o>:o>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("merge", "<a<o>:o>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		items, ok := arrayItems(arg(args, 0))
 		if !ok {
 			return Undefined, nil
@@ -1028,7 +1028,7 @@ func registerObjectFunctions() {
 		}
 		return res, nil
 	})
-	register("each", "<o-f:a>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("each", "<o-f:a>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		o := arg(args, 0)
 		if !isObject(o) {
 			return Undefined, nil
@@ -1047,7 +1047,7 @@ func registerObjectFunctions() {
 		}
 		return res, nil
 	})
-	register("sift", "<o-f?:o>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("sift", "<o-f?:o>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		o := arg(args, 0)
 		if !isObject(o) {
 			return Undefined, nil
@@ -1069,7 +1069,7 @@ func registerObjectFunctions() {
 		}
 		return res, nil
 	})
-	register("error", "<s?:x>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("error", "<s?:x>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		msg, ok := arg(args, 0).(string)
 		if !ok || msg == "" {
 			msg = "$error() function evaluated"
@@ -1078,7 +1078,7 @@ func registerObjectFunctions() {
 		e.Message = msg
 		return nil, e
 	})
-	register("assert", "<bs?:x>", 2, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("assert", "<bs?:x>", 2, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		c, _ := arg(args, 0).(bool)
 		if !c {
 			msg, ok := arg(args, 1).(string)
@@ -1091,7 +1091,7 @@ func registerObjectFunctions() {
 		}
 		return Undefined, nil
 	})
-	register("type", "<x:s>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("type", "<x:s>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		switch typeSymbol(a) {
 		case 'm':
@@ -1111,24 +1111,24 @@ func registerObjectFunctions() {
 		}
 		return "object", nil
 	})
-	register("boolean", "<x-:b>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("boolean", "<x-:b>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		if isUndef(a) {
 			return Undefined, nil
 		}
 		return toBoolean(a), nil
 	})
-	register("not", "<x-:b>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("not", "<x-:b>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		if isUndef(a) {
 			return Undefined, nil
 		}
 		return !toBoolean(a), nil
 	})
-	register("exists", "<x:b>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("exists", "<x:b>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		return !isUndef(arg(args, 0)), nil
 	})
-	register("clone", "<(oa)-:o>", 1, func(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+	register("clone", "<(oa)-:o>", 1, func(ev *evaluator, args []any, ctx callCtx) (any, error) {
 		a := arg(args, 0)
 		if isUndef(a) {
 			return Undefined, nil

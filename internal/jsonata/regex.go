@@ -208,7 +208,7 @@ func utf16Len(s string) int {
 	return n
 }
 
-func fnReplace(ev *evaluator, args []any, ctx *callCtx) (any, error) {
+func fnReplace(ev *evaluator, args []any, ctx callCtx) (any, error) {
 	s, ok := arg(args, 0).(string)
 	if !ok {
 		return Undefined, nil
