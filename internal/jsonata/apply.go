@@ -6,8 +6,12 @@ import (
 
 // Func is a Go function that can be bound as a JSONata function through
 // EvalOptions.Bindings. Signature is an optional JSONata signature such as
-// "<s-n?:s>" used to validate and coerce the arguments; Fn receives the
-// arguments as JSONata values (Undefined for missing ones).
+// "<s-n?:s>" used to validate and coerce the arguments (a "-" parameter
+// takes the context value when the argument is omitted). Fn receives the
+// arguments as plain Go JSON values (as Eval returns them), with Undefined
+// for missing ones; it returns a value of the shared JSON model, nil for
+// JSON null or Undefined for no value. A non-nil error aborts the
+// evaluation and is returned by Eval as is.
 type Func struct {
 	Signature string
 	Fn        func(args []any) (any, error)
