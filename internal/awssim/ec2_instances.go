@@ -33,6 +33,10 @@ func (in *Instance) view(rs *RegionState, vols []attached) xInstance {
 		UsageOperationUpdated: isoTime(in.LaunchTime),
 		MetadataOptions:       in.metadataView(),
 	}
+	switch in.State {
+	case "stopping", "stopped", "shutting-down", "terminated":
+		x.StateReason = &xStateReason{Code: "Client.UserInitiatedShutdown", Message: "Client.UserInitiatedShutdown: User initiated shutdown"}
+	}
 	if in.State == "running" || in.State == "stopping" || in.State == "pending" {
 		x.IPAddress = in.PublicIP
 	}

@@ -75,6 +75,11 @@ type xInstanceState struct {
 	Name string `xml:"name"`
 }
 
+type xStateReason struct {
+	Code    string `xml:"code"`
+	Message string `xml:"message"`
+}
+
 type xGroupIdentifier struct {
 	GroupID   string `xml:"groupId"`
 	GroupName string `xml:"groupName"`
@@ -138,6 +143,7 @@ type xInstance struct {
 	InstanceID            string                   `xml:"instanceId"`
 	ImageID               string                   `xml:"imageId"`
 	State                 xInstanceState           `xml:"instanceState"`
+	StateReason           *xStateReason            `xml:"stateReason,omitempty"`
 	PrivateDNSName        string                   `xml:"privateDnsName"`
 	DNSName               string                   `xml:"dnsName"`
 	Reason                string                   `xml:"reason"`

@@ -166,7 +166,9 @@ type DBInstance struct {
 	StorageEncrypted   bool      `yaml:"storage_encrypted"`
 	CreateTime         time.Time `yaml:"create_time"`
 	Port               int       `yaml:"port"`
-	Tags               Tags      `yaml:"tags"`
+	// LogExports are the CloudWatch Logs exports (EnabledCloudwatchLogsExports).
+	LogExports []string `yaml:"log_exports"`
+	Tags       Tags     `yaml:"tags"`
 }
 
 // DBSnapshot is an RDS DB snapshot.

@@ -24,6 +24,7 @@ func newRDS(s *Sim) *queryService {
 		"CreateDBSnapshot":    a.createDBSnapshot,
 		"ListTagsForResource": a.listTagsForResource,
 		"AddTagsToResource":   a.addTagsToResource,
+		"ModifyDBInstance":    a.modifyDBInstance,
 	}
 	actions := map[string]queryHandler{}
 	for name, fn := range h {
@@ -59,6 +60,7 @@ func (s *Sim) addRDSResources(rs *RegionState, res Resources, now time.Time) {
 			db.CreateTime = now
 		}
 		db.Tags = db.Tags.clone()
+		db.LogExports = append([]string(nil), db.LogExports...)
 		rs.DBInstances[db.ID] = &db
 	}
 	for i := range res.DBSnapshots {
@@ -151,7 +153,7 @@ func (a *rdsAPI) dbView(rs *RegionState, db *DBInstance) xDBInstance {
 		EngineVersion: db.EngineVersion, AutoMinorVersionUpgrade: true, LicenseModel: "general-public-license",
 		PubliclyAccessible: db.PubliclyAccessible, StorageType: db.StorageType, StorageEncrypted: db.StorageEncrypted,
 		DbiResourceID: fmt.Sprintf("db-%026X", hashString(rs.Account+db.ID)), DBInstanceArn: a.dbARN(rs, db.ID),
-		EnabledCloudwatchLogsExports: members[string]{}, TagList: rdsTags(db.Tags)}
+		EnabledCloudwatchLogsExports: members[string](append([]string{}, db.LogExports...)), TagList: rdsTags(db.Tags)}
 	if db.Status != "creating" {
 		x.Endpoint = &xEndpoint{Address: fmt.Sprintf("%s.c%010x.%s.rds.amazonaws.com", db.ID, hashString(rs.Account)%0xffffffffff, rs.Region),
 			Port: db.Port, HostedZoneID: "Z2R2ITUGPM61AM"}
@@ -458,4 +460,41 @@ func (a *rdsAPI) addTagsToResource(rs *RegionState, _ *Request, p params) (any, 
 	}
 	*tp = tp.clone().set(readRDSTags(p))
 	return nil, nil
+}
+
+// modifyDBInstance applies a class change and CloudWatch Logs export
+// changes immediately; other modifications are accepted and ignored.
+func (a *rdsAPI) modifyDBInstance(rs *RegionState, _ *Request, p params) (any, error) {
+	id, err := p.require("DBInstanceIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	db := rs.DBInstances[id]
+	if db == nil {
+		return nil, rdsNotFound("DBInstanceNotFound", "DBInstance %s not found.", id)
+	}
+	if db.Status != "available" && db.Status != "stopped" {
+		return nil, apiErr("InvalidDBInstanceState", "Database instance is not in available state.")
+	}
+	if c := p.get("DBInstanceClass"); c != "" {
+		db.Class = c
+	}
+	cfg := p.sub("CloudwatchLogsExportConfiguration")
+	for _, t := range cfg.sub("EnableLogTypes").list("member") {
+		if !contains(db.LogExports, t) {
+			db.LogExports = append(db.LogExports, t)
+		}
+	}
+	for _, t := range cfg.sub("DisableLogTypes").list("member") {
+		kept := db.LogExports[:0]
+		for _, x := range db.LogExports {
+			if x != t {
+				kept = append(kept, x)
+			}
+		}
+		db.LogExports = kept
+	}
+	return struct {
+		DBInstance xDBInstance `xml:"DBInstance"`
+	}{a.dbView(rs, db)}, nil
 }
