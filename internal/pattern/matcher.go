@@ -81,7 +81,12 @@ func (m *Matcher) reset() {
 }
 
 // Add stores p under id, replacing any pattern stored under id before.
+// A nil p removes id.
 func (m *Matcher) Add(id string, p *Pattern) {
+	if p == nil {
+		m.Remove(id)
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.rules[id]; ok {
