@@ -23,7 +23,9 @@ type EvalOptions struct {
 	// MaxDepth bounds the nesting of evaluation (error U1001 when exceeded);
 	// 0 means a default of 10000.
 	MaxDepth int
-	// Timeout bounds the evaluation time (error U1002); 0 means no limit.
+	// Timeout bounds the evaluation time (error U1001 matching ErrTimeout);
+	// 0 means no limit. Set it for untrusted expressions: a tail-recursive
+	// loop runs in constant depth and so never reaches MaxDepth.
 	Timeout time.Duration
 	// Now supplies the time for $now() and $millis(); nil means time.Now.
 	Now func() time.Time

@@ -25,6 +25,10 @@
 // function callable from the expression, optionally with a JSONata
 // signature that validates and coerces its arguments.
 //
+// Step Functions adds functions of its own ($partition, $range, $hash,
+// $random with a seed, $uuid, $parse) and the $states variable; they are not
+// built in here and are meant to be supplied through Bindings.
+//
 // Errors. Every error from Compile and Eval is an *Error carrying
 // JSONata's error code (S0xxx syntax, T0xxx/T1xxx/T2xxx type, D1xxx-D3xxx
 // dynamic, U1001 depth or time limit). errors.Is matches ErrSyntax,
