@@ -63,6 +63,7 @@ func newRootCmd() *cobra.Command {
 		newValidateCmd(),
 		newRunCmd(),
 		newRulesCmd(),
+		newAccountsCmd(),
 	)
 	return root
 }
