@@ -251,6 +251,9 @@ func runSuiteCase(t *testing.T, dir, gdir string, c suiteCase, datasets map[stri
 	}
 	if c.Timelimit != nil {
 		opts.Timeout = time.Duration(*c.Timelimit) * time.Millisecond
+		if raceEnabled {
+			opts.Timeout *= 10
+		}
 	}
 	if c.Depth != nil {
 		opts.MaxDepth = *c.Depth
