@@ -14,19 +14,20 @@ import (
 
 // writeStatements are prepared once on the writer connection.
 var writeStatements = map[string]string{
-	"insertEvent": `INSERT INTO history_events (execution_arn, id, previous_id, type, timestamp, details_key, details) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	"putTimer":    `INSERT INTO timers (execution_arn, key, due, payload) VALUES (?, ?, ?, ?) ON CONFLICT (execution_arn, key) DO UPDATE SET due = excluded.due, payload = excluded.payload`,
 	"deleteTimer": `DELETE FROM timers WHERE execution_arn = ? AND key = ?`,
 	"putToken":    `INSERT INTO task_tokens (token, execution_arn, run_key, created_at) VALUES (?, ?, ?, ?)`,
 	"deleteToken": `DELETE FROM task_tokens WHERE token = ? AND execution_arn = ?`,
-	"updateExec": `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ?, redrive_count = ?, redrive_date = ?,
-		runtime = ?, runnable = ?, version = version + 1, last_event_id = ? WHERE arn = ? AND version = ?`,
-	"updateExecLease": `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ?, redrive_count = ?, redrive_date = ?,
-		runtime = ?, runnable = ?, version = version + 1, last_event_id = ?, lease_owner = ?, lease_expires = ? WHERE arn = ? AND version = ?`,
+	"updateExec": `UPDATE executions SET status = ?1, output = ?2, error = ?3, cause = ?4, stop_date = ?5, redrive_count = ?6, redrive_date = ?7,
+		runtime = ?8, runnable = ?9, version = version + 1, last_event_id = CASE WHEN ?13 < 0 THEN last_event_id ELSE ?10 END
+		WHERE arn = ?11 AND version = ?12 AND (?13 < 0 OR last_event_id = ?13)`,
+	"updateExecLease": `UPDATE executions SET status = ?1, output = ?2, error = ?3, cause = ?4, stop_date = ?5, redrive_count = ?6, redrive_date = ?7,
+		runtime = ?8, runnable = ?9, version = version + 1, last_event_id = CASE WHEN ?13 < 0 THEN last_event_id ELSE ?10 END, lease_owner = ?14, lease_expires = ?15
+		WHERE arn = ?11 AND version = ?12 AND (?13 < 0 OR last_event_id = ?13)`,
 	"insertExec": `INSERT INTO executions (arn, state_machine_arn, sm_revision, name, status, input, output, error, cause, start_date, stop_date,
 		redrive_count, redrive_date, runtime, runnable, version, last_event_id, lease_owner, lease_expires)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (arn) DO NOTHING`,
-	"lastEvent": `SELECT last_event_id FROM executions WHERE arn = ?`,
+	"execVersion": `SELECT version, last_event_id FROM executions WHERE arn = ?`,
 }
 
 const smColumns = `m.arn, m.name, m.type, r.revision, r.definition, r.role_arn, r.revision_id, r.description, m.created_at, r.created_at`
@@ -60,7 +61,7 @@ func (db *DB) CreateStateMachine(ctx context.Context, p store.CreateStateMachine
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return store.ErrAlreadyExists
+			return clean(store.ErrAlreadyExists)
 		}
 		_, err = tx.Exec(`INSERT INTO state_machine_revisions (arn, revision, definition, role_arn, revision_id, created_at) VALUES (?, 1, ?, ?, ?, ?)`,
 			p.ARN, p.Definition, p.RoleARN, p.RevisionID, ts(p.Now))
@@ -77,8 +78,11 @@ func (db *DB) UpdateStateMachine(ctx context.Context, p store.UpdateStateMachine
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		row := tx.QueryRow(`SELECT `+smColumns+` FROM state_machines m JOIN state_machine_revisions r ON r.arn = m.arn AND r.revision = m.revision WHERE m.arn = ?`, p.ARN)
 		cur, err := scanStateMachine(row)
+		if errors.Is(err, sql.ErrNoRows) {
+			return clean(notFound(err, "read"))
+		}
 		if err != nil {
-			return notFound(err, "read")
+			return err
 		}
 		if p.Definition == "" {
 			p.Definition = cur.Definition
@@ -174,7 +178,7 @@ func (db *DB) DeleteStateMachine(ctx context.Context, arn string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return store.ErrNotFound
+			return clean(store.ErrNotFound)
 		}
 		_, err = tx.Exec(`DELETE FROM state_machine_revisions WHERE arn = ?`, arn)
 		return err
@@ -215,9 +219,14 @@ func (db *DB) CreateExecution(ctx context.Context, p store.CreateExecutionParams
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return store.ErrAlreadyExists
+			return clean(store.ErrAlreadyExists)
 		}
-		if err := db.insertEvents(tx, e.ARN, 0, p.Events); err != nil {
+		for i, ev := range p.Events {
+			if ev.ID != int64(i+1) {
+				return clean(fmt.Errorf("history event id %d does not follow %d: %w", ev.ID, i, store.ErrConflict))
+			}
+		}
+		if err := db.insertEvents(tx, e.ARN, p.Events); err != nil {
 			return err
 		}
 		return db.putTimers(tx, e.ARN, p.Timers)
@@ -239,21 +248,43 @@ func (db *DB) CreateExecution(ctx context.Context, p store.CreateExecutionParams
 	return &e, nil
 }
 
-func (db *DB) insertEvents(tx *sql.Tx, arn string, last int64, events []store.HistoryEvent) error {
-	if len(events) == 0 {
-		return nil
-	}
-	st := db.stmt(tx, "insertEvent")
-	for _, ev := range events {
-		if ev.ID != last+1 {
-			return fmt.Errorf("history event id %d does not follow %d: %w", ev.ID, last, store.ErrConflict)
+// maxEventRows is how many events one INSERT statement writes.
+const maxEventRows = 8
+
+// insertEvents writes events, up to maxEventRows per statement.
+func (db *DB) insertEvents(tx *sql.Tx, arn string, events []store.HistoryEvent) error {
+	for len(events) > 0 {
+		n := min(len(events), maxEventRows)
+		args := make([]any, 0, 7*n)
+		for _, ev := range events[:n] {
+			args = append(args, arn, ev.ID, ev.PreviousEventID, ev.Type, ts(ev.Timestamp), ev.DetailsKey, ev.Details)
 		}
-		last = ev.ID
-		if _, err := st.Exec(arn, ev.ID, ev.PreviousEventID, ev.Type, ts(ev.Timestamp), ev.DetailsKey, ev.Details); err != nil {
-			return fmt.Errorf("insert history event %d: %w", ev.ID, err)
+		st, err := db.eventStmt(n)
+		if err != nil {
+			return err
 		}
+		if _, err := tx.Stmt(st).Exec(args...); err != nil {
+			return fmt.Errorf("insert history events %d-%d: %w", events[0].ID, events[n-1].ID, err)
+		}
+		events = events[n:]
 	}
 	return nil
+}
+
+// eventStmt returns the prepared INSERT of n events.
+func (db *DB) eventStmt(n int) (*sql.Stmt, error) {
+	st := db.stmts[fmt.Sprintf("insertEvents%d", n)]
+	if st == nil {
+		return nil, fmt.Errorf("no statement for %d events", n)
+	}
+	return st, nil
+}
+
+func init() {
+	for n := 1; n <= maxEventRows; n++ {
+		writeStatements[fmt.Sprintf("insertEvents%d", n)] = `INSERT INTO history_events (execution_arn, id, previous_id, type, timestamp, details_key, details) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+	}
 }
 
 func (db *DB) putTimers(tx *sql.Tx, arn string, timers []store.Timer) error {
@@ -351,6 +382,11 @@ func (db *DB) GetHistory(ctx context.Context, p store.GetHistoryParams) ([]store
 
 // Apply implements store.Store.
 func (db *DB) Apply(ctx context.Context, t *store.Transition) error {
+	for i := 1; i < len(t.Events); i++ {
+		if t.Events[i].ID != t.Events[i-1].ID+1 {
+			return fmt.Errorf("apply transition to %s: history event id %d does not follow %d: %w", t.ExecutionARN, t.Events[i].ID, t.Events[i-1].ID, store.ErrConflict)
+		}
+	}
 	err := db.write(ctx, func(tx *sql.Tx) error { return db.apply(tx, t) })
 	if err != nil {
 		return fmt.Errorf("apply transition to %s: %w", t.ExecutionARN, err)
@@ -359,33 +395,35 @@ func (db *DB) Apply(ctx context.Context, t *store.Transition) error {
 }
 
 func (db *DB) apply(tx *sql.Tx, t *store.Transition) error {
-	var last int64
-	if err := db.stmt(tx, "lastEvent").QueryRow(t.ExecutionARN).Scan(&last); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		return err
-	}
-	newLast := last
+	prevLast, newLast := int64(-1), int64(0)
 	if n := len(t.Events); n > 0 {
-		newLast = t.Events[n-1].ID
+		prevLast, newLast = t.Events[0].ID-1, t.Events[n-1].ID
 	}
-	var res sql.Result
-	var err error
+	args := []any{t.Status, t.Output, t.Error, t.Cause, ts(t.StopDate), t.RedriveCount, ts(t.RedriveDate),
+		t.Runtime, boolInt(t.Runnable), newLast, t.ExecutionARN, t.Version, prevLast}
+	name := "updateExec"
 	if t.Lease != nil {
-		res, err = db.stmt(tx, "updateExecLease").Exec(t.Status, t.Output, t.Error, t.Cause, ts(t.StopDate), t.RedriveCount, ts(t.RedriveDate),
-			t.Runtime, boolInt(t.Runnable), newLast, t.Lease.Owner, ts(t.Lease.Expires), t.ExecutionARN, t.Version)
-	} else {
-		res, err = db.stmt(tx, "updateExec").Exec(t.Status, t.Output, t.Error, t.Cause, ts(t.StopDate), t.RedriveCount, ts(t.RedriveDate),
-			t.Runtime, boolInt(t.Runnable), newLast, t.ExecutionARN, t.Version)
+		name = "updateExecLease"
+		args = append(args, t.Lease.Owner, ts(t.Lease.Expires))
 	}
+	res, err := db.stmt(tx, name).Exec(args...)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("execution changed since version %d: %w", t.Version, store.ErrConflict)
+		var version, last int64
+		if err := db.stmt(tx, "execVersion").QueryRow(t.ExecutionARN).Scan(&version, &last); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return clean(store.ErrNotFound)
+			}
+			return err
+		}
+		if version != t.Version {
+			return clean(fmt.Errorf("execution changed since version %d (now %d): %w", t.Version, version, store.ErrConflict))
+		}
+		return clean(fmt.Errorf("history event id %d does not follow %d: %w", prevLast+1, last, store.ErrConflict))
 	}
-	if err := db.insertEvents(tx, t.ExecutionARN, last, t.Events); err != nil {
+	if err := db.insertEvents(tx, t.ExecutionARN, t.Events); err != nil {
 		return err
 	}
 	if len(t.DeleteTimers) > 0 {

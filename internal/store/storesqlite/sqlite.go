@@ -337,51 +337,69 @@ func (db *DB) writeLoop() {
 	}
 }
 
+// runBatch runs a batch in one transaction. When the transaction as a
+// whole fails (SQLite rolls back the whole transaction on a full disk or an
+// I/O error), each write is run again alone, so that one write's failure
+// does not fail the others.
 func (db *DB) runBatch(batch []*op) {
-	ctx := context.Background()
-	errs := make([]error, len(batch))
-	fail := func(err error) {
+	errs, err := db.tryBatch(batch)
+	if err != nil && len(batch) > 1 {
 		for _, o := range batch {
+			db.runBatch([]*op{o})
+		}
+		return
+	}
+	for i, o := range batch {
+		if err != nil {
 			o.done <- err
+		} else {
+			o.done <- errs[i]
 		}
 	}
+}
+
+// tryBatch runs the writes of a batch in one transaction and commits; it
+// returns each write's own result, or an error for the whole batch. A
+// write that fails with an SQL error fails the whole batch (its partial
+// changes cannot be undone alone without a savepoint, which would cost
+// every write two statements); runBatch then runs each write alone.
+func (db *DB) tryBatch(batch []*op) ([]error, error) {
+	ctx := context.Background()
+	errs := make([]error, len(batch))
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
-		fail(fmt.Errorf("begin: %w", err))
-		return
+		return nil, fmt.Errorf("begin: %w", err)
 	}
 	for i, o := range batch {
 		if err := o.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-			tx.Rollback()
-			fail(fmt.Errorf("savepoint: %w", err))
-			return
-		}
 		errs[i] = o.fn(tx)
-		if errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
-				tx.Rollback()
-				fail(fmt.Errorf("rollback to savepoint: %w (after %v)", err, errs[i]))
-				return
-			}
-		}
-		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
+		if errs[i] != nil && !isClean(errs[i]) {
 			tx.Rollback()
-			fail(fmt.Errorf("release savepoint: %w", err))
-			return
+			return nil, errs[i]
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		tx.Rollback()
-		fail(fmt.Errorf("commit: %w", err))
-		return
+		return nil, fmt.Errorf("commit: %w", err)
 	}
-	for i, o := range batch {
-		o.done <- errs[i]
-	}
+	return errs, nil
+}
+
+// cleanError marks an error returned by a write before it changed
+// anything, so the batch can go on.
+type cleanError struct{ err error }
+
+func (e *cleanError) Error() string { return e.err.Error() }
+func (e *cleanError) Unwrap() error { return e.err }
+
+func clean(err error) error { return &cleanError{err} }
+
+func isClean(err error) bool {
+	var c *cleanError
+	return errors.As(err, &c)
 }
 
 func (db *DB) stmt(tx *sql.Tx, name string) *sql.Stmt {
