@@ -69,6 +69,7 @@ func New(opts Options) *Sim {
 	s.Register(newELBv2(s))
 	s.Register(newRDS(s))
 	s.Register(newSNS(s))
+	s.Register(newCloudWatch(s))
 	return s
 }
 
