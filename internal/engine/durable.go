@@ -489,6 +489,9 @@ func (a *actor) run(row *store.Execution) {
 		default:
 		}
 		if a.x == nil || a.x.row.Status != StatusRunning || a.x.row.LeaseOwner != e.cfg.Owner {
+			if a.x != nil && a.x.row.Status == StatusRunning {
+				e.wake() // parked: the claim loop looks at its timers
+			}
 			if a.exit(false) {
 				return
 			}
@@ -522,14 +525,14 @@ func (a *actor) step() bool {
 	if keys := x.rt.dueTimers(now); len(keys) > 0 {
 		tx := &txn{x: x, now: now}
 		e.fireTimer(tx, keys[0])
-		a.commit(tx, a.lease())
+		a.commit(tx, a.leaseAfter(tx))
 		return true
 	}
 	for _, r := range x.rt.Runs {
 		if r.Phase == phaseReady {
 			tx := &txn{x: x, now: now}
 			e.enter(tx, r)
-			a.commit(tx, a.lease())
+			a.commit(tx, a.leaseAfter(tx))
 			return true
 		}
 	}
@@ -537,7 +540,30 @@ func (a *actor) step() bool {
 }
 
 func (a *actor) lease() *store.Lease {
+	if a.x != nil && a.x.row.LeaseOwner != a.e.cfg.Owner {
+		return nil // not ours (any more): keep whoever holds it
+	}
 	return &store.Lease{Owner: a.e.cfg.Owner, Expires: a.e.now().Add(a.e.cfg.LeaseDuration)}
+}
+
+// leaseAfter frees the lease in the same commit when tx leaves the
+// execution with nothing to do but wait for timers or tokens: parking
+// costs no extra transaction.
+func (a *actor) leaseAfter(tx *txn) *store.Lease {
+	if len(tx.launch) > 0 || a.x.rt.hasWork() {
+		return a.lease()
+	}
+	for id, f := range a.inflight {
+		if id < len(a.x.rt.Runs) {
+			if r := a.x.rt.Runs[id]; r.Phase == phaseTask && r.Task != nil && r.Task.Key == f.key {
+				return a.lease()
+			}
+		}
+	}
+	if a.lease() == nil {
+		return nil
+	}
+	return &store.Lease{}
 }
 
 // commit commits tx and then launches the tasks it scheduled; it reloads
@@ -713,7 +739,7 @@ func (a *actor) handle(msg actorMsg) {
 		default:
 			e.taskSucceeded(tx, r, msg.result)
 		}
-		a.commit(tx, a.lease())
+		a.commit(tx, a.leaseAfter(tx))
 	}
 }
 

@@ -486,7 +486,7 @@ func TestDurableMapParallelConcurrency(t *testing.T) {
 		}
 	}
 	// A Map that tolerates no failure fails with the iteration's error.
-	sm = h.machine("mapfail", `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":2,
+	sm = h.machine("mapfail", `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,
 		"ItemProcessor":{"StartAt":"F","States":{"F":{"Type":"Task","Resource":"steward:fail","End":true}}},"End":true}}}`)
 	arn = h.start(sm, "f", `[{"Error":"E1","Cause":"c1"},{"Error":"E2","Cause":"c2"},{"Error":"E3","Cause":"c3"}]`)
 	x = h.finished(arn)
