@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -97,4 +99,114 @@ func BenchmarkDurableTransitions(b *testing.B) {
 			b.ReportMetric(float64(execs)/elapsed.Seconds(), "executions/s")
 		})
 	}
+}
+
+// BenchmarkDurableParked100k parks 100,000 executions, half on a Wait of
+// a day and half on a .waitForTaskToken task, and reports the memory the
+// process holds once they are parked: they cost rows, not goroutines.
+// Run it explicitly: go test -run '^$' -bench DurableParked100k -benchtime 1x ./internal/engine
+func BenchmarkDurableParked100k(b *testing.B) {
+	benchParked(b, 100_000)
+}
+
+func benchParked(b *testing.B, total int) {
+	st, err := storesqlite.Open(filepath.Join(b.TempDir(), "steward.db"), storesqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	tasks := task.NewRegistry()
+	tasks.Register("steward:ask", task.HandlerFunc(func(ctx context.Context, c *task.Call) (any, error) { return nil, nil }))
+	e := New(Config{Store: st, Tasks: tasks, Owner: "bench"})
+	ctx := context.Background()
+	if err := e.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	wait, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "wait", Definition: `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":86400,"End":true}}}`})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ask, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "ask", Definition: `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"steward:ask.waitForTaskToken","HeartbeatSeconds":3600,"End":true}}}`})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var before goruntime.MemStats
+	goruntime.GC()
+	goruntime.ReadMemStats(&before)
+	b.ResetTimer()
+	begin := time.Now()
+	var wg sync.WaitGroup
+	const starters = 32
+	for w := 0; w < starters; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < total; i += starters {
+				sm := wait.ARN
+				if i%2 == 1 {
+					sm = ask.ARN
+				}
+				if _, err := e.StartExecution(ctx, StartExecutionInput{StateMachineARN: sm, Name: fmt.Sprintf("p%d", i), Input: `{"resource":"vol-0123456789abcdef0"}`}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	for {
+		e.mu.Lock()
+		n := len(e.actors)
+		e.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := time.Since(begin)
+	b.StopTimer()
+	goruntime.GC()
+	var after goruntime.MemStats
+	goruntime.ReadMemStats(&after)
+	running, _, err := st.ListExecutions(ctx, store.ListExecutionsParams{Status: StatusRunning, ListParams: store.ListParams{Limit: total + 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(running) != total {
+		b.Fatalf("%d executions parked, want %d", len(running), total)
+	}
+	running = nil
+	goruntime.GC()
+	goruntime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapInuse)/(1<<20), "heap-inuse-MB")
+	b.ReportMetric(float64(after.Sys)/(1<<20), "sys-MB")
+	b.ReportMetric(float64(goruntime.NumGoroutine()), "goroutines")
+	b.ReportMetric(float64(total)/elapsed.Seconds(), "parked/s")
+	if rss, ok := residentMB(); ok {
+		b.ReportMetric(rss, "rss-MB")
+	}
+}
+
+// residentMB reads the process's resident set size from /proc.
+func residentMB() (float64, bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			var kb float64
+			if _, err := fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:")), "%f", &kb); err == nil {
+				return kb / 1024, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// BenchmarkDurableParkedSmall is the same with 2,000 executions, quick
+// enough for a routine run.
+func BenchmarkDurableParkedSmall(b *testing.B) {
+	benchParked(b, 2_000)
 }
