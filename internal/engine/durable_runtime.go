@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -101,12 +102,49 @@ func decodeRuntime(b []byte) (*runtime, error) {
 	if err := dec.Decode(rt); err != nil {
 		return nil, fmt.Errorf("decode execution runtime: %w", err)
 	}
-	for _, r := range rt.Runs {
-		if r.Vars != nil && len(r.Vars) == 0 {
-			r.Vars = map[string]any{}
-		}
+	if err := rt.check(); err != nil {
+		return nil, fmt.Errorf("decode execution runtime: %w", err)
 	}
 	return rt, nil
+}
+
+// check rejects a runtime whose runs do not form a tree the engine can
+// walk safely.
+func (rt *runtime) check() error {
+	if len(rt.Runs) == 0 {
+		return errors.New("no runs")
+	}
+	for i, r := range rt.Runs {
+		switch {
+		case r == nil:
+			return fmt.Errorf("run %d is null", i)
+		case r.ID != i:
+			return fmt.Errorf("run %d has id %d", i, r.ID)
+		case i == 0 && r.Parent != -1, i > 0 && (r.Parent < 0 || r.Parent >= i):
+			return fmt.Errorf("run %d has parent %d", i, r.Parent)
+		case r.Index < 0:
+			return fmt.Errorf("run %d has index %d", i, r.Index)
+		}
+		if r.Phase == phaseTask && r.Task == nil {
+			return fmt.Errorf("run %d runs a task without one", i)
+		}
+		if r.Kids != nil {
+			if r.Kids.Started < 0 || r.Kids.Started > len(r.Kids.IDs) {
+				return fmt.Errorf("run %d started %d of %d children", i, r.Kids.Started, len(r.Kids.IDs))
+			}
+			for _, id := range r.Kids.IDs {
+				if id <= i || id >= len(rt.Runs) {
+					return fmt.Errorf("run %d has child %d", i, id)
+				}
+			}
+		}
+	}
+	for tok, id := range rt.Tokens {
+		if id < 0 || id >= len(rt.Runs) {
+			return fmt.Errorf("token %q names run %d", tok, id)
+		}
+	}
+	return nil
 }
 
 func (rt *runtime) encode() ([]byte, error) {

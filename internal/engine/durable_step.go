@@ -19,6 +19,9 @@ func (x *execState) machineOf(r *xrun) *asl.Machine {
 	}
 	p := x.rt.Runs[r.Parent]
 	pm := x.machineOf(p)
+	if pm == nil {
+		return nil
+	}
 	s := pm.States[p.State]
 	if s == nil {
 		return nil
@@ -30,6 +33,20 @@ func (x *execState) machineOf(r *xrun) *asl.Machine {
 		return s.Branches[r.Index]
 	}
 	return nil
+}
+
+// stateOf returns a run's machine and current state; when the runtime
+// names a state the machine does not have, it fails the run and reports
+// false.
+func (e *Engine) stateOf(tx *txn, r *xrun) (*asl.Machine, *asl.State, bool) {
+	m := tx.x.machineOf(r)
+	if m != nil {
+		if s := m.States[r.State]; s != nil {
+			return m, s, true
+		}
+	}
+	e.finishRun(tx, r, StatusFailed, nil, asl.ErrRuntime, fmt.Sprintf("unknown state %q", r.State))
+	return nil, nil, false
 }
 
 // stepInput rebuilds what the interpreter saw when the run entered its
@@ -200,8 +217,10 @@ func (e *Engine) taskSucceeded(tx *txn, r *xrun, result any) {
 		e.taskFailed(tx, r, err)
 		return
 	}
-	m := tx.x.machineOf(r)
-	s := m.States[r.State]
+	m, s, ok := e.stateOf(tx, r)
+	if !ok {
+		return
+	}
 	rtype, rname := resourceParts(task.BaseResource(r.Task.Call.Resource))
 	d := payloadDetails("output", result)
 	d["resourceType"], d["resource"] = rtype, rname
@@ -213,8 +232,10 @@ func (e *Engine) taskSucceeded(tx *txn, r *xrun, result any) {
 
 // taskFailed fails a run's task; Retry and Catch apply.
 func (e *Engine) taskFailed(tx *txn, r *xrun, err error) {
-	m := tx.x.machineOf(r)
-	s := m.States[r.State]
+	m, s, ok := e.stateOf(tx, r)
+	if !ok {
+		return
+	}
 	in := tx.x.stepInput(r, e)
 	e.handle(tx, r, m, s, in, e.taskFailedStep(tx, r, m, in, err))
 }
@@ -334,9 +355,12 @@ func (e *Engine) finishRun(tx *txn, r *xrun, status string, output any, errName,
 				e.kindEvent(tx, k.Map, "Failed")
 			}
 			p.Kids = nil
-			m := tx.x.machineOf(p)
+			m, ps, ok := e.stateOf(tx, p)
+			if !ok {
+				return
+			}
 			in := tx.x.stepInput(p, e)
-			e.handle(tx, p, m, m.States[p.State], in, m.Failed(in, name, c))
+			e.handle(tx, p, m, ps, in, m.Failed(in, name, c))
 			return
 		}
 		r.Output = map[string]any{"Error": errName, "Cause": cause}
@@ -352,9 +376,12 @@ func (e *Engine) finishRun(tx *txn, r *xrun, status string, output any, errName,
 	e.kindEvent(tx, k.Map, "Succeeded")
 	e.dropChildren(tx, p)
 	p.Kids = nil
-	m := tx.x.machineOf(p)
+	m, ps, ok := e.stateOf(tx, p)
+	if !ok {
+		return
+	}
 	in := tx.x.stepInput(p, e)
-	e.handle(tx, p, m, m.States[p.State], in, m.BranchesSucceeded(in, outputs))
+	e.handle(tx, p, m, ps, in, m.BranchesSucceeded(in, outputs))
 }
 
 // abortChildren stops a parent's unfinished children (and theirs).
@@ -466,8 +493,9 @@ func (e *Engine) fireTimer(tx *txn, key string) {
 		case phaseRetry:
 			r.Phase = phaseReady
 		case phaseWait:
-			m := x.machineOf(r)
-			e.exitState(tx, r, m.States[r.State], r.WaitNext, r.WaitOutput)
+			if _, s, ok := e.stateOf(tx, r); ok {
+				e.exitState(tx, r, s, r.WaitNext, r.WaitOutput)
+			}
 		}
 	case "task":
 		if r.Phase == phaseTask {
