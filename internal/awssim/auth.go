@@ -82,14 +82,14 @@ func (s *Sim) AddCredential(c Credential) error {
 
 // credential looks up an access key; expired temporary keys are unknown.
 func (s *Sim) credential(akid string) (Credential, bool) {
+	c, ok, expired := s.lookupCredential(akid)
+	return c, ok && !expired
+}
+
+// lookupCredential finds an access key and says whether it has expired.
+func (s *Sim) lookupCredential(akid string) (c Credential, ok, expired bool) {
 	s.mu.RLock()
-	c, ok := s.keys[akid]
+	c, ok = s.keys[akid]
 	s.mu.RUnlock()
-	if !ok {
-		return c, false
-	}
-	if !c.Expires.IsZero() && !s.Now().Before(c.Expires) {
-		return c, false
-	}
-	return c, true
+	return c, ok, ok && !c.Expires.IsZero() && !s.Now().Before(c.Expires)
 }

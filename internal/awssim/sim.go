@@ -212,9 +212,13 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 		svc.WriteError(w, req, authFailure(scope.Service, "Authorization header is missing or malformed"))
 		return
 	}
-	cred, ok := s.credential(scope.AccessKeyID)
+	cred, ok, expired := s.lookupCredential(scope.AccessKeyID)
 	if !ok {
 		svc.WriteError(w, req, authFailure(scope.Service, ""))
+		return
+	}
+	if expired {
+		svc.WriteError(w, req, expiredToken(scope.Service))
 		return
 	}
 	req.Account = cred.Account
@@ -250,6 +254,14 @@ func authFailure(service, msg string) *APIError {
 		msg = "The security token included in the request is invalid."
 	}
 	return &APIError{Status: http.StatusForbidden, Code: "InvalidClientTokenId", Message: msg, Sender: true}
+}
+
+// expiredToken is the error for expired temporary credentials, per protocol.
+func expiredToken(service string) *APIError {
+	if service == "ec2" {
+		return &APIError{Status: http.StatusBadRequest, Code: "RequestExpired", Message: "Request has expired.", Sender: true}
+	}
+	return &APIError{Status: http.StatusForbidden, Code: "ExpiredToken", Message: "The security token included in the request is expired", Sender: true}
 }
 
 // throttleError is the protocol's throttling error.
