@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,39 @@ type Context struct {
 	TaskToken string
 	// MapItem is set inside a Map state's ItemSelector and item processor.
 	MapItem *MapItem
+	// Cache, when a driver shares one across an execution's states, keeps
+	// the parts of the context object that do not change during the
+	// execution, so they are rendered once. Optional.
+	Cache *ContextCache
+}
+
+// ContextCache keeps the rendered $$.Execution and $$.StateMachine of one
+// execution. It is safe for concurrent use.
+type ContextCache struct {
+	once         sync.Once
+	execution    map[string]any
+	stateMachine map[string]any
+}
+
+func (c *Context) executionValues() (map[string]any, map[string]any) {
+	build := func() (map[string]any, map[string]any) {
+		return map[string]any{
+				"Id":           c.Execution.ID,
+				"Input":        c.Execution.Input,
+				"StartTime":    c.Execution.StartTime.UTC().Format(TimeFormat),
+				"Name":         c.Execution.Name,
+				"RoleArn":      c.Execution.RoleArn,
+				"RedriveCount": c.Execution.RedriveCount,
+			}, map[string]any{
+				"Id":   c.StateMachine.ID,
+				"Name": c.StateMachine.Name,
+			}
+	}
+	if c.Cache == nil {
+		return build()
+	}
+	c.Cache.once.Do(func() { c.Cache.execution, c.Cache.stateMachine = build() })
+	return c.Cache.execution, c.Cache.stateMachine
 }
 
 // ExecutionInfo is $$.Execution.
@@ -62,20 +96,11 @@ func (c *Context) Value() map[string]any {
 	if c.State.RetryCount > 0 {
 		state["RetryCount"] = c.State.RetryCount
 	}
+	execution, stateMachine := c.executionValues()
 	v := map[string]any{
-		"Execution": map[string]any{
-			"Id":           c.Execution.ID,
-			"Input":        c.Execution.Input,
-			"StartTime":    c.Execution.StartTime.UTC().Format(TimeFormat),
-			"Name":         c.Execution.Name,
-			"RoleArn":      c.Execution.RoleArn,
-			"RedriveCount": c.Execution.RedriveCount,
-		},
-		"StateMachine": map[string]any{
-			"Id":   c.StateMachine.ID,
-			"Name": c.StateMachine.Name,
-		},
-		"State": state,
+		"Execution":    execution,
+		"StateMachine": stateMachine,
+		"State":        state,
 	}
 	if c.TaskToken != "" {
 		v["Task"] = map[string]any{"Token": c.TaskToken}

@@ -112,6 +112,7 @@ func Run(ctx context.Context, p RunParams) (*Result, error) {
 		RoleArn:   "arn:aws:iam::000000000000:role/steward",
 	}
 	r.sm = asl.StateMachineInfo{ID: smArn, Name: p.StateMachineName}
+	r.cache = &asl.ContextCache{}
 	res := &Result{Start: p.Start}
 	r.hist.add(r.now, 0, "ExecutionStarted", "executionStartedEventDetails", func() map[string]any {
 		d := payloadDetails("input", p.Input)
@@ -163,6 +164,7 @@ type runner struct {
 	hist        *history
 	exec        asl.ExecutionInfo
 	sm          asl.StateMachineInfo
+	cache       *asl.ContextCache
 	transitions int
 }
 
@@ -268,7 +270,7 @@ func (r *runner) runMachine(ctx context.Context, m *asl.Machine, input any, vars
 		}
 		in := asl.StepInput{
 			State: name, Input: input, Vars: vars, Attempts: attempts, Random: r.p.Random, EnteredEventID: entered,
-			Context: &asl.Context{Execution: r.exec, StateMachine: r.sm, MapItem: item,
+			Context: &asl.Context{Execution: r.exec, StateMachine: r.sm, MapItem: item, Cache: r.cache,
 				State: asl.StateInfo{Name: name, EnteredTime: r.now, RetryCount: retries}},
 		}
 		if s.WaitsForTaskToken() {
