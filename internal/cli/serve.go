@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward/internal/engine"
+	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/store/storesqlite"
+	"github.com/stewardhq/steward/internal/task"
+)
+
+// Defaults of steward serve.
+const (
+	defaultDataDir = "./steward-data"
+	defaultAddr    = "127.0.0.1:8600"
+	// storeFile is the SQLite store's name in the data directory.
+	storeFile = "steward.db"
+)
+
+func newServeCmd() *cobra.Command {
+	var p serveParams
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the durable engine and serve the Step Functions-compatible API",
+		Long: `Serve opens the store in the data directory (SQLite, created if needed), resumes
+the executions in it, and serves the Step Functions API (AWS JSON 1.0, as the
+AWS CLI and SDKs speak it) until SIGINT or SIGTERM.
+
+Requests must be signed (AWS Signature Version 4) with steward's access key:
+STEWARD_ACCESS_KEY_ID and STEWARD_SECRET_ACCESS_KEY if both are set, else the
+key in DIR/access-key.json. With neither, serve makes a key, stores it there
+(mode 0600) and prints it once.`,
+		Example: `  steward serve --data ./steward-data --addr 127.0.0.1:8600
+  AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... aws stepfunctions --endpoint-url http://127.0.0.1:8600 --region us-east-1 list-state-machines`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, p, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().StringVar(&p.dataDir, "data", defaultDataDir, "data directory: the store and the access key")
+	cmd.Flags().StringVar(&p.addr, "addr", defaultAddr, "address to listen on (host:port)")
+	return cmd
+}
+
+type serveParams struct {
+	dataDir, addr string
+}
+
+// serve runs steward until ctx ends.
+func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
+	key, created, err := api.LoadOrCreateAccessKey(p.dataDir, os.Getenv)
+	if err != nil {
+		return withHint(err, "the access key comes from STEWARD_ACCESS_KEY_ID and STEWARD_SECRET_ACCESS_KEY, or from "+filepath.Join(p.dataDir, api.AccessKeyFile))
+	}
+	path := filepath.Join(p.dataDir, storeFile)
+	st, err := storesqlite.Open(path, storesqlite.Options{})
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return withHint(err, "another steward serve is using "+p.dataDir+"; stop it, or give this one its own --data DIR")
+		}
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	defer st.Close()
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return withHint(fmt.Errorf("listen on %s: the address is in use", p.addr), "another process listens there; stop it or pick another --addr 127.0.0.1:PORT")
+		}
+		return withHint(fmt.Errorf("listen on %s: %w", p.addr, err), "--addr takes host:port, e.g. 127.0.0.1:8600")
+	}
+	defer ln.Close()
+
+	tasks := task.NewRegistry()
+	task.RegisterBasics(tasks)
+	host, _ := os.Hostname()
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "steward: "+format+"\n", args...) }
+	// One process owns the data directory (the store's lock), so a fixed
+	// owner id lets a restart take its executions back at once.
+	eng := engine.New(engine.Config{Store: st, Tasks: tasks, Owner: "steward-serve@" + host, Logf: logf})
+	if err := eng.Start(ctx); err != nil {
+		return err
+	}
+	defer eng.Close()
+
+	srv := &http.Server{
+		Handler:           api.New(api.Config{Engine: eng, Keys: key.Keys(), Logf: logf}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "steward serving the Step Functions API at %s\n", url)
+	fmt.Fprintf(stdout, "  data directory: %s\n", p.dataDir)
+	fmt.Fprintf(stdout, "  access key id:  %s\n", key.AccessKeyID)
+	if created {
+		fmt.Fprintf(stdout, "  created a new access key; its secret is shown only now (kept in %s):\n", filepath.Join(p.dataDir, api.AccessKeyFile))
+		fmt.Fprintf(stdout, "  secret access key: %s\n", key.SecretAccessKey)
+		fmt.Fprintf(stdout, "  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=us-east-1\n", key.AccessKeyID, key.SecretAccessKey)
+	}
+	fmt.Fprintf(stdout, "  try: aws stepfunctions --endpoint-url %s list-state-machines\n", url)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "steward: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logf("shutdown: %v", err)
+	}
+	return nil
+}
