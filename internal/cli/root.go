@@ -64,6 +64,9 @@ func newRootCmd() *cobra.Command {
 		newRunCmd(),
 		newRulesCmd(),
 		newAccountsCmd(),
+		newServeCmd(),
+		newExecutionsCmd(),
+		newTaskCmd(),
 	)
 	return root
 }
