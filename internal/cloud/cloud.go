@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"golang.org/x/time/rate"
 
 	"github.com/stewardhq/steward/internal/clock"
@@ -183,17 +184,37 @@ func New(ctx context.Context, cfg Config) (*Cloud, error) {
 	}
 	c.base = cfg.Credentials
 	if c.base == nil {
-		lc, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.HomeRegion), config.WithHTTPClient(c.http))
+		base, err := defaultCredentials(ctx, cfg.HomeRegion, c.http)
 		if err != nil {
-			return nil, fmt.Errorf("load AWS credentials: %w", err)
+			return nil, err
 		}
-		c.base = lc.Credentials
-	}
-	if c.base == nil {
-		return nil, ErrNoCredentials
+		c.base = base
 	}
 	c.creds = newRoleCache(c)
 	return c, nil
+}
+
+// defaultCredentials returns steward's own credentials when Config has
+// none: the access key in the environment, if any, read directly (so that
+// nothing else, such as a CA bundle meant for https, can get in the way
+// of a local endpoint); otherwise the SDK's default chain (shared config,
+// SSO, container or instance role).
+func defaultCredentials(ctx context.Context, region string, hc aws.HTTPClient) (aws.CredentialsProvider, error) {
+	if id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+		return credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN")), nil
+	}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if _, ok := hc.(*awshttp.BuildableClient); ok {
+		opts = append(opts, config.WithHTTPClient(hc))
+	}
+	lc, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS credentials: %w", err)
+	}
+	if lc.Credentials == nil {
+		return nil, ErrNoCredentials
+	}
+	return aws.NewCredentialsCache(lc.Credentials), nil
 }
 
 // newHTTPClient returns the SDK's HTTP client. AWS_CA_BUNDLE, when set, is

@@ -3,6 +3,8 @@ package cloud
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -136,5 +138,47 @@ func TestCallerGivesUpWithoutFailingOthers(t *testing.T) {
 	}
 	if _, err := c.Credentials(context.Background(), testAccounts[3]); err != nil {
 		t.Fatalf("a later caller failed: %v", err)
+	}
+}
+
+// TestPlainHTTPEndpointWithCABundle: AWS_CA_BUNDLE (here one that does
+// not even exist) must not stop a plain-http endpoint from working, with
+// the endpoint and credentials taken from the environment.
+func TestPlainHTTPEndpointWithCABundle(t *testing.T) {
+	e := newEnv(t)
+	if !strings.HasPrefix(e.endpoint, "http://") {
+		t.Skipf("endpoint %s is not plain http", e.endpoint)
+	}
+	t.Setenv("AWS_CA_BUNDLE", filepath.Join(t.TempDir(), "missing-ca.pem"))
+	t.Setenv("AWS_ENDPOINT_URL", e.endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", homeKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", homeSecret)
+	c, err := New(context.Background(), Config{Inventory: testInventory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Endpoint() != e.endpoint {
+		t.Fatalf("endpoint %q, want AWS_ENDPOINT_URL %q", c.Endpoint(), e.endpoint)
+	}
+	cl, err := ClientFor[*sts.Client](context.Background(), c, "sts", testAccounts[4], testRegions[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cl.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *out.Account != testAccounts[4] {
+		t.Fatalf("account %s", *out.Account)
+	}
+	// Config.Endpoint wins over AWS_ENDPOINT_URL.
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	c2, err := New(context.Background(), Config{Endpoint: e.endpoint + "/"})
+	if err != nil || c2.Endpoint() != e.endpoint {
+		t.Fatalf("Config.Endpoint: %v %q", err, c2.Endpoint())
+	}
+	// An https endpoint does need a readable bundle.
+	if _, err := New(context.Background(), Config{Endpoint: "https://127.0.0.1:1"}); err == nil || !strings.Contains(err.Error(), "AWS_CA_BUNDLE") {
+		t.Fatalf("https endpoint with a missing bundle: %v", err)
 	}
 }
