@@ -45,7 +45,7 @@ type ListEventsParams struct {
 	Unprocessed  bool   // only events the rules have not run on yet
 	// AfterSeq lists events with a larger Seq, in Seq order (for a
 	// dispatcher catching up); otherwise the newest come first.
-	AfterSeq int64
+	AfterSeq  int64
 	Ascending bool
 }
 
