@@ -169,12 +169,12 @@ func compile(r Rule, exists PlaybookExists) (*compiled, error) {
 	return c, nil
 }
 
-// Counter counts events for thresholds. Observe records one event for
+// Counter counts events for thresholds. Observe records event eventID for
 // (rule, key) at time at, and returns how many were recorded for it within
-// window up to at, this one included. A durable Counter keeps the counts
-// across restarts.
+// window up to at, this one included; the same event observed again counts
+// once. A durable Counter (the store's) keeps the counts across restarts.
 type Counter interface {
-	Observe(ctx context.Context, rule, key string, at time.Time, window time.Duration) (int, error)
+	Observe(ctx context.Context, rule, key, eventID string, at time.Time, window time.Duration) (int, error)
 }
 
 // Set is the rules in force, indexed so that matching an event costs about
@@ -262,6 +262,9 @@ type EvaluateParams struct {
 	// At is when the event arrived (the threshold clock, and
 	// aws.events.event.ingestion-time).
 	At time.Time
+	// EventID identifies the event for thresholds, so evaluating it again
+	// does not count it twice.
+	EventID string
 	// Counter counts events for thresholds; required if a rule has one.
 	Counter Counter
 	// RuleARN turns a rule name into the ARN the input transformer's
@@ -310,7 +313,7 @@ func (c *compiled) evaluate(ctx context.Context, raw []byte, doc any, p Evaluate
 			return nil, errors.New("the rule has a threshold but no counter was given")
 		}
 		key := c.key.value(doc)
-		n, err := p.Counter.Observe(ctx, c.rule.Name, key, p.At, time.Duration(t.Window))
+		n, err := p.Counter.Observe(ctx, c.rule.Name, key, p.EventID, p.At, time.Duration(t.Window))
 		if err != nil {
 			return nil, fmt.Errorf("threshold: %w", err)
 		}
@@ -354,24 +357,33 @@ func decode(data []byte) (any, error) {
 // `steward rules test`); the server uses the store's durable one.
 type MemoryCounter struct {
 	mu     sync.Mutex
-	events map[string][]time.Time
+	events map[string][]observation
+}
+
+type observation struct {
+	id string
+	at time.Time
 }
 
 // Observe implements Counter.
-func (m *MemoryCounter) Observe(_ context.Context, rule, key string, at time.Time, window time.Duration) (int, error) {
+func (m *MemoryCounter) Observe(_ context.Context, rule, key, eventID string, at time.Time, window time.Duration) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.events == nil {
-		m.events = map[string][]time.Time{}
+		m.events = map[string][]observation{}
 	}
 	k := rule + "\x00" + key
 	kept := m.events[k][:0]
-	for _, t := range m.events[k] {
-		if at.Sub(t) < window {
-			kept = append(kept, t)
+	seen := false
+	for _, o := range m.events[k] {
+		if at.Sub(o.at) < window {
+			kept = append(kept, o)
+			seen = seen || (eventID != "" && o.id == eventID)
 		}
 	}
-	kept = append(kept, at)
+	if !seen {
+		kept = append(kept, observation{id: eventID, at: at})
+	}
 	m.events[k] = kept
 	return len(kept), nil
 }

@@ -73,10 +73,12 @@ type EventStore interface {
 	CompleteEvent(ctx context.Context, seq int64, matches []EventMatch) error
 	// ListMatches lists what the rules did with an event.
 	ListMatches(ctx context.Context, seq int64) ([]EventMatch, error)
-	// ObserveThreshold records one event for (rule, key) at time at and
+	// ObserveThreshold records event eventID for (rule, key) at time at and
 	// returns how many were recorded within window up to at, this one
-	// included. Older records may be dropped.
-	ObserveThreshold(ctx context.Context, rule, key string, at time.Time, window time.Duration) (int, error)
+	// included. Observing the same event for the same rule again counts it
+	// once, so reprocessing after a crash does not inflate counts. Older
+	// records may be dropped.
+	ObserveThreshold(ctx context.Context, rule, key, eventID string, at time.Time, window time.Duration) (int, error)
 	// PutRule stores a rule (replacing one of the same name); DeleteRule
 	// removes it (ErrNotFound if absent); ListRules lists them by name.
 	PutRule(ctx context.Context, r StoredRule) error

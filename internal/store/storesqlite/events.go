@@ -163,14 +163,14 @@ func (db *DB) ListMatches(ctx context.Context, seq int64) ([]store.EventMatch, e
 }
 
 // ObserveThreshold implements store.EventStore.
-func (db *DB) ObserveThreshold(ctx context.Context, rule, key string, at time.Time, window time.Duration) (int, error) {
+func (db *DB) ObserveThreshold(ctx context.Context, rule, key, eventID string, at time.Time, window time.Duration) (int, error) {
 	var n int
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		from := ms(at.Add(-window))
 		if _, err := tx.ExecContext(ctx, `DELETE FROM threshold_events WHERE rule = ? AND key = ? AND at <= ?`, rule, key, from); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO threshold_events (rule, key, at) VALUES (?, ?, ?)`, rule, key, ms(at)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO threshold_events (rule, key, event_id, at) VALUES (?, ?, ?, ?) ON CONFLICT (rule, event_id) DO NOTHING`, rule, key, eventID, ms(at)); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM threshold_events WHERE rule = ? AND key = ? AND at > ? AND at <= ?`, rule, key, from, ms(at)).Scan(&n)

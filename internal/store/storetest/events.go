@@ -90,16 +90,17 @@ func RunEvents(t *testing.T, open func(t *testing.T) store.EventStore) {
 	t.Run("threshold counts within the window", func(t *testing.T) {
 		s := open(t)
 		var got []int
-		for _, min := range []int{0, 1, 2, 20, 21} {
-			n, err := s.ObserveThreshold(ctx, "r", "alice", t0.Add(time.Duration(min)*time.Minute), 15*time.Minute)
+		for i, min := range []int{0, 1, 2, 20, 21} {
+			n, err := s.ObserveThreshold(ctx, "r", "alice", fmt.Sprint("e", i), t0.Add(time.Duration(min)*time.Minute), 15*time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got = append(got, n)
 		}
-		other, _ := s.ObserveThreshold(ctx, "r", "bob", t0.Add(21*time.Minute), 15*time.Minute)
-		if fmt.Sprint(got) != "[1 2 3 1 2]" || other != 1 {
-			t.Errorf("counts %v, bob %d", got, other)
+		other, _ := s.ObserveThreshold(ctx, "r", "bob", "e9", t0.Add(21*time.Minute), 15*time.Minute)
+		again, _ := s.ObserveThreshold(ctx, "r", "alice", "e4", t0.Add(21*time.Minute), 15*time.Minute)
+		if fmt.Sprint(got) != "[1 2 3 1 2]" || other != 1 || again != 2 {
+			t.Errorf("counts %v, bob %d, alice's last event again %d", got, other, again)
 		}
 	})
 

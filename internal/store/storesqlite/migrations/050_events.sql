@@ -31,9 +31,11 @@ CREATE INDEX event_matches_rule ON event_matches (rule, event_seq);
 
 -- Threshold counts: one row per counted event.
 CREATE TABLE threshold_events (
-    rule TEXT    NOT NULL,
-    key  TEXT    NOT NULL,
-    at   INTEGER NOT NULL
+    rule     TEXT    NOT NULL,
+    key      TEXT    NOT NULL,
+    event_id TEXT    NOT NULL,
+    at       INTEGER NOT NULL,
+    UNIQUE (rule, event_id)
 );
 CREATE INDEX threshold_events_key ON threshold_events (rule, key, at);
 
