@@ -209,6 +209,12 @@ func (s *Set) Put(r Rule) error {
 	return nil
 }
 
+// Validate checks a rule completely without adding it.
+func (s *Set) Validate(r Rule) error {
+	_, err := compile(r, s.exists)
+	return err
+}
+
 // Remove deletes a rule.
 func (s *Set) Remove(name string) error {
 	s.mu.Lock()
