@@ -44,7 +44,9 @@ func (f *apiFlags) client() (*sfn.Client, error) {
 		}
 		return nil, err
 	}
-	return api.NewClient(f.endpoint, key), nil
+	// One attempt: a person or script at the command line retries, and a
+	// refused connection should say so at once.
+	return api.NewClient(f.endpoint, key, func(o *sfn.Options) { o.RetryMaxAttempts = 1 }), nil
 }
 
 // callError explains an API call's failure: the API's code and message,

@@ -110,7 +110,7 @@ func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
 	if created {
 		fmt.Fprintf(stdout, "  created a new access key; its secret is shown only now (kept in %s):\n", filepath.Join(p.dataDir, api.AccessKeyFile))
 		fmt.Fprintf(stdout, "  secret access key: %s\n", key.SecretAccessKey)
-		fmt.Fprintf(stdout, "  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=us-east-1\n", key.AccessKeyID, key.SecretAccessKey)
+		fmt.Fprintf(stdout, "  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=us-east-1\n", key.AccessKeyID, key.SecretAccessKey)
 	}
 	fmt.Fprintf(stdout, "  try: aws stepfunctions --endpoint-url %s list-state-machines\n", url)
 
