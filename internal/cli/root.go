@@ -67,6 +67,7 @@ func newRootCmd() *cobra.Command {
 		newServeCmd(),
 		newExecutionsCmd(),
 		newTaskCmd(),
+		newEventsCmd(),
 	)
 	return root
 }

@@ -22,7 +22,12 @@ func newRulesCmd() *cobra.Command {
 		Use:   "rules",
 		Short: "Work with rules: EventBridge event patterns that start playbooks",
 	}
-	cmd.AddCommand(newRulesTestCmd())
+	var f apiFlags
+	manage := []*cobra.Command{newRulesLsCmd(&f), newRulesPutCmd(&f), newRulesRmCmd(&f)}
+	for _, c := range manage {
+		f.registerOn(c)
+	}
+	cmd.AddCommand(append(manage, newRulesTestCmd())...)
 	return cmd
 }
 

@@ -59,6 +59,9 @@ const (
 // Duration is a time.Duration written as "15m" in YAML and JSON.
 type Duration time.Duration
 
+// String writes the duration as "15m0s".
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
