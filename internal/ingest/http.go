@@ -31,6 +31,9 @@ type Handler struct {
 	// VerifySigV4 authenticates PutEvents requests (AWS Signature V4 for
 	// service "events"); it returns the caller's access key id.
 	VerifySigV4 func(r *http.Request, body []byte) (string, error)
+	// VerifyStewardSigV4, when set, also accepts POST /events signed with
+	// steward's access key (what `steward events send` does).
+	VerifyStewardSigV4 func(r *http.Request, body []byte) error
 	// SNS verifies SNS deliveries; ConfirmSubscription visits a verified
 	// SubscriptionConfirmation's SubscribeURL.
 	SNS                 *SNSVerifier
@@ -67,12 +70,17 @@ func (h *Handler) ServeEvents(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusMethodNotAllowed, "use POST")
 		return
 	}
-	if status, msg := h.checkToken(r); status != 0 {
-		writeJSONError(w, status, msg)
-		return
-	}
 	body, ok := readBody(w, r)
 	if !ok {
+		return
+	}
+	if strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") && h.VerifyStewardSigV4 != nil {
+		if err := h.VerifyStewardSigV4(r, body); err != nil {
+			writeJSONError(w, http.StatusForbidden, err.Error())
+			return
+		}
+	} else if status, msg := h.checkToken(r); status != 0 {
+		writeJSONError(w, status, msg)
 		return
 	}
 	events, err := DecodeBody(body, "http", h.now())
