@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,11 +73,14 @@ type Engine struct {
 	actors   map[string]*actor
 	machines sync.Map // "arn#revision" -> *asl.Machine
 
-	kick    chan struct{}
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	started bool
+	kick chan struct{}
+	// sleepUntil is when the claim loop wakes next (Unix ns): a parked
+	// execution with an earlier timer wakes it.
+	sleepUntil atomic.Int64
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	started    bool
 }
 
 // New returns an engine; Start runs it.
@@ -154,6 +158,18 @@ func (e *Engine) now() time.Time {
 	return e.cfg.Clock.Now().UTC().Truncate(time.Millisecond)
 }
 
+// parked wakes the claim loop if a parked execution has work sooner than
+// the loop would look.
+func (e *Engine) parked(rt *runtime) {
+	if rt.hasWork() {
+		e.wake()
+		return
+	}
+	if next, ok := rt.nextTimer(); ok && next.UnixNano() < e.sleepUntil.Load() {
+		e.wake()
+	}
+}
+
 func (e *Engine) wake() {
 	select {
 	case e.kick <- struct{}{}:
@@ -176,6 +192,7 @@ func (e *Engine) claimLoop() {
 				wait = max(d, time.Millisecond)
 			}
 		}
+		e.sleepUntil.Store(now.Add(wait).UnixNano())
 		t := e.cfg.Clock.NewTimer(wait)
 		select {
 		case <-t.C():
@@ -242,13 +259,21 @@ func (e *Engine) machine(ctx context.Context, arn string, rev int) (*asl.Machine
 	if err != nil {
 		return nil, "", fmt.Errorf("state machine %s revision %d: %w", arn, rev, err)
 	}
-	e.machines.Store(key, &cachedMachine{m: m, name: sm.Name})
+	role := sm.RoleARN
+	if role == "" {
+		role = e.defaultRole()
+	}
+	e.machines.Store(key, &cachedMachine{m: m, name: sm.Name, role: role})
 	return m, sm.Name, nil
 }
 
+func (e *Engine) defaultRole() string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/steward", e.cfg.AccountID)
+}
+
 type cachedMachine struct {
-	m    *asl.Machine
-	name string
+	m          *asl.Machine
+	name, role string
 }
 
 // loadState decodes an execution row.
@@ -273,11 +298,11 @@ func (e *Engine) loadState(ctx context.Context, row *store.Execution) (*execStat
 	}}, nil
 }
 
-func (e *Engine) roleOf(ctx context.Context, row *store.Execution) string {
-	if sm, err := e.st.GetStateMachineRevision(ctx, row.StateMachineARN, row.StateMachineRevision); err == nil && sm.RoleARN != "" {
-		return sm.RoleARN
+func (e *Engine) roleOf(_ context.Context, row *store.Execution) string {
+	if v, ok := e.machines.Load(fmt.Sprintf("%s#%d", row.StateMachineARN, row.StateMachineRevision)); ok {
+		return v.(*cachedMachine).role
 	}
-	return fmt.Sprintf("arn:aws:iam::%s:role/steward", e.cfg.AccountID)
+	return e.defaultRole()
 }
 
 // hasWork reports whether the execution has something to do now: a run
@@ -420,6 +445,16 @@ func (e *Engine) spawn(row *store.Execution) {
 		select {
 		case a.inbox <- actorMsg{kind: msgReload}:
 		default:
+			// The inbox is full: deliver later, or start a new actor if
+			// this one ends first, so that no lease of ours is left
+			// without an actor.
+			go func() {
+				select {
+				case a.inbox <- actorMsg{kind: msgReload}:
+				case <-a.done:
+					e.spawn(row)
+				}
+			}()
 		}
 		return
 	}
@@ -490,7 +525,7 @@ func (a *actor) run(row *store.Execution) {
 		}
 		if a.x == nil || a.x.row.Status != StatusRunning || a.x.row.LeaseOwner != e.cfg.Owner {
 			if a.x != nil && a.x.row.Status == StatusRunning {
-				e.wake() // parked: the claim loop looks at its timers
+				e.parked(a.x.rt)
 			}
 			if a.exit(false) {
 				return
@@ -511,7 +546,7 @@ func (a *actor) run(row *store.Execution) {
 		if !a.commit(tx, &store.Lease{}) {
 			continue
 		}
-		e.wake()
+		e.parked(a.x.rt)
 		if a.exit(false) {
 			return
 		}

@@ -481,8 +481,11 @@ func (db *DB) ClaimExecutions(ctx context.Context, p store.ClaimParams) ([]*stor
 		}
 		rows.Close()
 		if len(arns) < p.Limit {
-			rows, err := tx.Query(`SELECT DISTINCT t.execution_arn FROM timers t JOIN executions e ON e.arn = t.execution_arn
-				WHERE t.due <= ? AND e.status = 'RUNNING' AND (e.lease_owner = '' OR e.lease_expires <= ?) LIMIT ?`, now, now, p.Limit)
+			// CROSS JOIN keeps timers as the outer loop, walked in due
+			// order by timers_due: the cost follows the due timers, not the
+			// number of executions.
+			rows, err := tx.Query(`SELECT DISTINCT t.execution_arn FROM timers t CROSS JOIN executions e ON e.arn = t.execution_arn
+				WHERE t.due <= ? AND e.status = 'RUNNING' AND (e.lease_owner = '' OR e.lease_expires <= ?) ORDER BY t.due LIMIT ?`, now, now, p.Limit)
 			if err != nil {
 				return err
 			}
@@ -576,7 +579,7 @@ func (db *DB) ReleaseLeases(ctx context.Context, owner string) error {
 // NextTimer implements store.Store.
 func (db *DB) NextTimer(ctx context.Context, now time.Time) (time.Time, bool, error) {
 	var due int64
-	err := db.reader.QueryRowContext(ctx, `SELECT t.due FROM timers t JOIN executions e ON e.arn = t.execution_arn
+	err := db.reader.QueryRowContext(ctx, `SELECT t.due FROM timers t CROSS JOIN executions e ON e.arn = t.execution_arn
 		WHERE e.status = 'RUNNING' AND (e.lease_owner = '' OR e.lease_expires <= ?) ORDER BY t.due LIMIT 1`, ts(now)).Scan(&due)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
