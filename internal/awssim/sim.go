@@ -295,3 +295,8 @@ func (s *Sim) addRegion(r string) {
 func (s *Sim) arn(service, region, account, resource string) string {
 	return strings.Join([]string{"arn", s.opts.Partition, service, region, account, resource}, ":")
 }
+
+// NewID returns a fresh AWS-looking resource id with the given prefix
+// ("vol", "hostedzone"...), unique within the sim, for services added by
+// other packages.
+func (s *Sim) NewID(prefix string) string { return s.newID(prefix) }
