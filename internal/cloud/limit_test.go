@@ -161,3 +161,60 @@ func TestScanUnderThrottling(t *testing.T) {
 	t.Logf("scan took %v", time.Since(start))
 	t.Logf("%d volumes each seen once; %d calls, %d attempts, %d throttles (%d on ec2 keys)", len(seen), tot.Calls, tot.Attempts, tot.Throttles, perKey)
 }
+
+// TestRetriesUntilDeadline: when every call is throttled, a call keeps
+// retrying until its context ends, and no sooner; the throttles are
+// counted for its (account, region, service).
+func TestRetriesUntilDeadline(t *testing.T) {
+	e := newEnv(t)
+	e.needSim(t, "fault injection")
+	c := e.cloud(t, func(cfg *Config) { cfg.BaseDelay, cfg.MaxBackoff = time.Millisecond, 5*time.Millisecond })
+	ctx := context.Background()
+	if _, err := c.Credentials(ctx, testAccounts[0]); err != nil { // assume the role before the faults
+		t.Fatal(err)
+	}
+	e.sim.SetFaults(awssim.Faults{ThrottleRate: 1, Seed: 1})
+	defer e.sim.SetFaults(awssim.Faults{})
+	cl, err := ClientFor[*ec2.Client](ctx, c, "ec2", testAccounts[0], testRegions[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	const deadline = 300 * time.Millisecond
+	dctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	start := time.Now()
+	_, err = cl.DescribeVolumes(dctx, &ec2.DescribeVolumesInput{})
+	elapsed := time.Since(start)
+	if err == nil {
+		t.Fatal("a call throttled every time succeeded")
+	}
+	if elapsed < deadline-20*time.Millisecond {
+		t.Fatalf("gave up after %v, before the %v deadline: %v", elapsed, deadline, err)
+	}
+	n := c.Throttles(testAccounts[0], testRegions[0], "ec2")
+	if n < 10 {
+		t.Fatalf("%d throttles counted, want many retries", n)
+	}
+	t.Logf("retried %d times in %v, then stopped at the deadline", n, elapsed)
+}
+
+// TestSDKTaskUnderThrottling: aws-sdk tasks succeed while the sim
+// throttles 30% of calls and fails 10% with a 500.
+func TestSDKTaskUnderThrottling(t *testing.T) {
+	e := newEnv(t)
+	e.needSim(t, "fault injection")
+	c := e.cloud(t, nil)
+	e.seedVolumes(t, c, testAccounts[0], testRegions[0], 10, nil)
+	e.sim.SetFaults(awssim.Faults{ThrottleRate: 0.3, ErrorRate: 0.1, Seed: 3})
+	defer e.sim.SetFaults(awssim.Faults{})
+	ctx := WithTarget(context.Background(), Target{Account: testAccounts[0], Region: testRegions[0]})
+	for i := range 50 {
+		out := mustInvoke(t, c, ctx, "arn:aws:states:::aws-sdk:ec2:describeVolumes", `{}`)
+		if vs, _ := out["Volumes"].([]any); len(vs) != 10 {
+			t.Fatalf("call %d: %d volumes", i, len(vs))
+		}
+	}
+	if c.Throttles(testAccounts[0], testRegions[0], "ec2") == 0 {
+		t.Fatal("no throttles counted")
+	}
+}
