@@ -32,6 +32,9 @@ func (in *Instance) view(rs *RegionState, vols []attached) xInstance {
 		PlatformDetails:     "Linux/UNIX", UsageOperation: "RunInstances",
 		UsageOperationUpdated: isoTime(in.LaunchTime),
 		MetadataOptions:       in.metadataView(),
+		CapacityReservation:   xCapacityReservation{Preference: "open"},
+		MaintenanceOptions:    xMaintenanceOptions{AutoRecovery: "default"},
+		PrivateDNSNameOptions: xPrivateDNSNameOptions{HostnameType: "ip-name"},
 	}
 	switch in.State {
 	case "stopping", "stopped", "shutting-down", "terminated":

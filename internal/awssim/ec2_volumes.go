@@ -8,7 +8,7 @@ func (v *Volume) view() xVolume {
 	x := xVolume{
 		VolumeID: v.ID, Size: v.Size, SnapshotID: v.SnapshotID, AvailabilityZone: v.AvailabilityZone,
 		Status: v.State, CreateTime: isoTime(v.CreateTime), VolumeType: v.VolumeType, Iops: v.Iops,
-		Encrypted: v.Encrypted, Tags: xTags(v.Tags), Attachments: set[xVolumeAttachment]{},
+		Throughput: v.Throughput, Encrypted: v.Encrypted, Tags: xTags(v.Tags), Attachments: set[xVolumeAttachment]{},
 	}
 	for _, a := range v.Attachments {
 		x.Attachments = append(x.Attachments, a.view(v.ID))

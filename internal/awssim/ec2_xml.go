@@ -52,6 +52,7 @@ type xVolume struct {
 	Tags               []xTag                 `xml:"tagSet>item,omitempty"`
 	VolumeType         string                 `xml:"volumeType"`
 	Iops               int                    `xml:"iops,omitempty"`
+	Throughput         int                    `xml:"throughput,omitempty"`
 	Encrypted          bool                   `xml:"encrypted"`
 	MultiAttachEnabled bool                   `xml:"multiAttachEnabled"`
 }
@@ -139,6 +140,20 @@ type xMonitoring struct {
 	State string `xml:"state"`
 }
 
+type xCapacityReservation struct {
+	Preference string `xml:"capacityReservationPreference"`
+}
+
+type xMaintenanceOptions struct {
+	AutoRecovery string `xml:"autoRecovery"`
+}
+
+type xPrivateDNSNameOptions struct {
+	HostnameType                    string `xml:"hostnameType"`
+	EnableResourceNameDNSARecord    bool   `xml:"enableResourceNameDnsARecord"`
+	EnableResourceNameDNSAAAARecord bool   `xml:"enableResourceNameDnsAAAARecord"`
+}
+
 type xInstance struct {
 	InstanceID            string                   `xml:"instanceId"`
 	ImageID               string                   `xml:"imageId"`
@@ -180,6 +195,9 @@ type xInstance struct {
 	UsageOperation        string                   `xml:"usageOperation"`
 	UsageOperationUpdated string                   `xml:"usageOperationUpdateTime"`
 	BootMode              string                   `xml:"bootMode,omitempty"`
+	CapacityReservation   xCapacityReservation     `xml:"capacityReservationSpecification"`
+	MaintenanceOptions    xMaintenanceOptions      `xml:"maintenanceOptions"`
+	PrivateDNSNameOptions xPrivateDNSNameOptions   `xml:"privateDnsNameOptions"`
 }
 
 type xReservation struct {

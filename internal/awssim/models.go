@@ -9,6 +9,7 @@ type Volume struct {
 	State            string             `yaml:"state"` // creating|available|in-use|deleting|deleted|error
 	VolumeType       string             `yaml:"type"`
 	Iops             int                `yaml:"iops"`
+	Throughput       int                `yaml:"throughput"` // MiB/s, gp3 only
 	Encrypted        bool               `yaml:"encrypted"`
 	SnapshotID       string             `yaml:"snapshot_id"`
 	AvailabilityZone string             `yaml:"availability_zone"`

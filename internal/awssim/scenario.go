@@ -161,6 +161,9 @@ func (s *Sim) AddResources(account, region string, res Resources) error {
 					v.Iops = max(100, 3*v.Size)
 				}
 			}
+			if v.Throughput == 0 && v.VolumeType == "gp3" {
+				v.Throughput = 125
+			}
 			if v.AvailabilityZone == "" {
 				v.AvailabilityZone = region + "a"
 			}
