@@ -707,10 +707,18 @@ func (a *actor) waitEvent() {
 		defer t.Stop()
 		tc = t.C()
 	}
+	// Look at the store now and then: another replica may have changed
+	// the execution (a task token sent to it, a stop).
+	poll := e.cfg.Clock.NewTimer(e.cfg.PollInterval)
+	defer poll.Stop()
 	select {
 	case msg := <-a.inbox:
 		a.handle(msg)
 	case <-tc:
+	case <-poll.C():
+		if row, err := e.st.GetExecution(e.ctx, a.arn); err == nil && row.Version != a.x.row.Version {
+			a.reload()
+		}
 	case <-e.ctx.Done():
 	}
 }

@@ -8,6 +8,7 @@ import (
 	goruntime "runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,4 +210,38 @@ func residentMB() (float64, bool) {
 // enough for a routine run.
 func BenchmarkDurableParkedSmall(b *testing.B) {
 	benchParked(b, 2_000)
+}
+
+// BenchmarkStartExecution measures StartExecution calls per second from
+// many callers at once (the API's load), each start committed before it
+// returns; the executions run a one-state Pass machine meanwhile.
+func BenchmarkStartExecution(b *testing.B) {
+	st, err := storesqlite.Open(filepath.Join(b.TempDir(), "steward.db"), storesqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	e := New(Config{Store: st, Tasks: task.NewRegistry(), Owner: "bench"})
+	ctx := context.Background()
+	if err := e.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "pass", Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	begin := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := e.StartExecution(ctx, StartExecutionInput{StateMachineARN: sm.ARN, Name: fmt.Sprintf("s%d", n.Add(1)), Input: `{"finding":"sg-open-ingress"}`}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(begin).Seconds(), "starts/s")
 }
