@@ -26,9 +26,10 @@
 // credentials, Sim.AddCredential, active IAM user keys) map to their home
 // account; STS AssumeRole on arn:aws:iam::ACCOUNT:role/NAME issues temporary
 // keys that map to ACCOUNT (which must be an account of the scenario; if that
-// account lists IAM roles, NAME must be one of them). Unknown or expired keys
-// get AWS's error: AuthFailure (401) on EC2, InvalidClientTokenId (403) on
-// the other query services.
+// account lists IAM roles, NAME must be one of them); they work only with
+// their session token (X-Amz-Security-Token) and until they expire. Unknown
+// keys get AWS's error: AuthFailure (401) on EC2, InvalidClientTokenId (403)
+// elsewhere; expired ones RequestExpired (EC2) or ExpiredToken.
 //
 // State is kept per (account, region) in a RegionState; IAM is global per
 // account (IAMState), as in AWS. Each has its own mutex; handlers hold it for
@@ -62,7 +63,7 @@
 //
 //   - sts (awsquery): AssumeRole, GetCallerIdentity.
 //   - ec2 (ec2query): volumes, snapshots, instances, security groups and
-//     rules, Elastic IPs, internet gateways, tags; EC2 filters with
+//     rules, Elastic IPs, internet gateways, VPCs (minimal), tags; EC2 filters with
 //     wildcards; MaxResults (5..1000) / NextToken paging where EC2 pages
 //     (the page is cut first and filtered after, as EC2 does, so a filtered
 //     page may hold fewer items, even none, and still carry a NextToken).

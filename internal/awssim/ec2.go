@@ -44,6 +44,9 @@ func newEC2(s *Sim) *queryService {
 		"DescribeInternetGateways":      e.describeInternetGateways,
 		"AttachInternetGateway":         e.attachInternetGateway,
 		"DetachInternetGateway":         e.detachInternetGateway,
+		"CreateVpc":                     e.createVpc,
+		"DeleteVpc":                     e.deleteVpc,
+		"DescribeVpcs":                  e.describeVpcs,
 		"CreateTags":                    e.createTags,
 		"DeleteTags":                    e.deleteTags,
 		"DescribeTags":                  e.describeTags,
@@ -318,6 +321,8 @@ func resourceType(id string) string {
 		return "elastic-ip"
 	case "igw":
 		return "internet-gateway"
+	case "vpc":
+		return "vpc"
 	}
 	return ""
 }
@@ -355,6 +360,11 @@ func (rs *RegionState) tagsOf(id string) (*Tags, error) {
 			return &v.Tags, nil
 		}
 		return nil, apiErr("InvalidInternetGatewayID.NotFound", "The internetGateway ID '%s' does not exist", id)
+	case "vpc":
+		if v := rs.Vpcs[id]; v != nil {
+			return &v.Tags, nil
+		}
+		return nil, errVpcNotFound(id)
 	}
 	return nil, apiErr("InvalidID", "The ID '%s' is not valid", id)
 }
@@ -464,6 +474,9 @@ func (e *ec2API) describeTags(r *Request, p params) (any, error) {
 	}
 	for _, id := range sortedKeys(rs.InternetGateways) {
 		add(id, rs.InternetGateways[id].Tags)
+	}
+	for _, id := range sortedKeys(rs.Vpcs) {
+		add(id, rs.Vpcs[id].Tags)
 	}
 	sort.SliceStable(all, func(i, j int) bool {
 		if all[i].ResourceID != all[j].ResourceID {

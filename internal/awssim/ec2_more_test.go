@@ -245,3 +245,36 @@ func TestQueryThrottlingAndInternalErrors(t *testing.T) {
 		t.Fatal("reset did not clear")
 	}
 }
+
+func TestEC2Vpcs(t *testing.T) {
+	_, u := newTestSim(t, Options{})
+	c := ec2.NewFromConfig(sdkConfig(u, testRegion, testKey, "secret", ""))
+	if _, err := c.CreateVpc(ctx(t), &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/99")}); errorCode(err) != "InvalidParameterValue" {
+		t.Fatalf("bad cidr: %v", err)
+	}
+	v, err := c.CreateVpc(ctx(t), &ec2.CreateVpcInput{CidrBlock: aws.String("10.4.0.0/16")})
+	if err != nil || v.Vpc.State != ec2types.VpcStatePending {
+		t.Fatalf("create: %+v %v", v, err)
+	}
+	id := v.Vpc.VpcId
+	vs, err := c.DescribeVpcs(ctx(t), &ec2.DescribeVpcsInput{VpcIds: []string{aws.ToString(id)}})
+	if err != nil || vs.Vpcs[0].State != ec2types.VpcStateAvailable {
+		t.Fatalf("describe: %+v %v", vs, err)
+	}
+	sg, err := c.CreateSecurityGroup(ctx(t), &ec2.CreateSecurityGroupInput{GroupName: aws.String("app"), Description: aws.String("app"), VpcId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteVpc(ctx(t), &ec2.DeleteVpcInput{VpcId: id}); errorCode(err) != "DependencyViolation" {
+		t.Fatalf("delete with a group: %v", err)
+	}
+	if _, err := c.DeleteSecurityGroup(ctx(t), &ec2.DeleteSecurityGroupInput{GroupId: sg.GroupId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteVpc(ctx(t), &ec2.DeleteVpcInput{VpcId: id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteVpc(ctx(t), &ec2.DeleteVpcInput{VpcId: id}); errorCode(err) != "InvalidVpcID.NotFound" {
+		t.Fatalf("delete twice: %v", err)
+	}
+}

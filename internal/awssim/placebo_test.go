@@ -314,6 +314,15 @@ var placeboCalls = map[string]placeboCall{
 		}
 		return ec2.NewFromConfig(env.cfg).DeleteSecurityGroup(ctx(nil), &ec2.DeleteSecurityGroupInput{GroupId: aws.String("sg-00000000000000001")})
 	},
+	"ec2.CreateVpc": func(env placeboEnv, data map[string]any) (any, error) {
+		return ec2.NewFromConfig(env.cfg).CreateVpc(ctx(nil), &ec2.CreateVpcInput{CidrBlock: aws.String(orDefault(rStr(rObj(data, "Vpc"), "CidrBlock"), "10.0.0.0/16"))})
+	},
+	"ec2.DeleteVpc": func(env placeboEnv, _ map[string]any) (any, error) {
+		if err := env.sim.AddResources(testAccount, testRegion, Resources{Vpcs: []Vpc{{ID: "vpc-00000001"}}}); err != nil {
+			return nil, err
+		}
+		return ec2.NewFromConfig(env.cfg).DeleteVpc(ctx(nil), &ec2.DeleteVpcInput{VpcId: aws.String("vpc-00000001")})
+	},
 	"ec2.DescribeSecurityGroups": func(env placeboEnv, data map[string]any) (any, error) {
 		var sgs []SecurityGroup
 		for _, g := range rList(data, "SecurityGroups") {

@@ -55,6 +55,7 @@ type Resources struct {
 	SecurityGroups   []SecurityGroup   `yaml:"security_groups"`
 	Addresses        []Address         `yaml:"addresses"`
 	InternetGateways []InternetGateway `yaml:"internet_gateways"`
+	Vpcs             []Vpc             `yaml:"vpcs"`
 	LoadBalancers    []LoadBalancer    `yaml:"load_balancers"`
 	TargetGroups     []TargetGroup     `yaml:"target_groups"`
 	DBInstances      []DBInstance      `yaml:"db_instances"`
@@ -303,6 +304,16 @@ func (s *Sim) AddResources(account, region string, res Resources) error {
 			}
 			g.Tags = g.Tags.clone()
 			rs.InternetGateways[g.ID] = &g
+		}
+		for i := range res.Vpcs {
+			v := res.Vpcs[i]
+			if v.ID == "" {
+				v.ID = s.newID("vpc")
+			}
+			v.CidrBlock = orDefault(v.CidrBlock, "10.0.0.0/16")
+			v.State = orDefault(v.State, "available")
+			v.Tags = v.Tags.clone()
+			rs.Vpcs[v.ID] = &v
 		}
 		if err := s.addELBResources(rs, res, now); err != nil {
 			return err

@@ -221,6 +221,11 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 		svc.WriteError(w, req, expiredToken(scope.Service))
 		return
 	}
+	if cred.SessionToken != "" && hr.Header.Get("X-Amz-Security-Token") != cred.SessionToken {
+		// Temporary keys are valid only with their session token.
+		svc.WriteError(w, req, authFailure(scope.Service, ""))
+		return
+	}
 	req.Account = cred.Account
 	req.Principal = cred.Principal
 	if req.Region == "" {

@@ -143,6 +143,7 @@ type RegionState struct {
 	SecurityGroups   map[string]*SecurityGroup
 	Addresses        map[string]*Address
 	InternetGateways map[string]*InternetGateway
+	Vpcs             map[string]*Vpc
 	LoadBalancers    map[string]*LoadBalancer // by ARN
 	TargetGroups     map[string]*TargetGroup  // by ARN
 	DBInstances      map[string]*DBInstance   // by identifier
@@ -166,7 +167,7 @@ func newRegionState(account, region string) *RegionState {
 		Account: account, Region: region,
 		Volumes: map[string]*Volume{}, Snapshots: map[string]*Snapshot{}, Instances: map[string]*Instance{},
 		SecurityGroups: map[string]*SecurityGroup{}, Addresses: map[string]*Address{},
-		InternetGateways: map[string]*InternetGateway{}, LoadBalancers: map[string]*LoadBalancer{},
+		InternetGateways: map[string]*InternetGateway{}, Vpcs: map[string]*Vpc{}, LoadBalancers: map[string]*LoadBalancer{},
 		TargetGroups: map[string]*TargetGroup{}, DBInstances: map[string]*DBInstance{},
 		DBSnapshots: map[string]*DBSnapshot{}, Topics: map[string]*Topic{}, Ext: map[string]any{},
 		ruleOwns: map[string]string{},

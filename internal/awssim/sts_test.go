@@ -31,6 +31,10 @@ func TestSTSTemporaryCredentialsExpire(t *testing.T) {
 	if _, err := tmp.GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{}); err != nil {
 		t.Fatal(err)
 	}
+	noToken := sts.NewFromConfig(sdkConfig(u, testRegion, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), ""))
+	if _, err := noToken.GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{}); errorCode(err) != "InvalidClientTokenId" {
+		t.Fatalf("temporary key without its session token: %v", err)
+	}
 	clk.Advance(16 * time.Minute)
 	if _, err := tmp.GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{}); errorCode(err) != "ExpiredToken" {
 		t.Fatalf("expired credentials: %v", err)
