@@ -72,7 +72,8 @@ func TestAssumeRoleCacheAndRefresh(t *testing.T) {
 	if renewed.AccessKeyID == first.AccessKeyID || stsCalls(c) != 2 {
 		t.Fatalf("inside the refresh window: want a new key and 2 AssumeRole calls, got %s and %d", renewed.AccessKeyID, stsCalls(c))
 	}
-	// The renewed credentials work.
+	// The renewed credentials work. (On an external endpoint, whose clock
+	// the fake clock does not move, they may be renewed again here.)
 	cl, err := ClientFor[*sts.Client](ctx, c, "sts", testAccounts[1], testRegions[0])
 	if err != nil {
 		t.Fatal(err)
@@ -85,11 +86,12 @@ func TestAssumeRoleCacheAndRefresh(t *testing.T) {
 		t.Fatalf("GetCallerIdentity account %s, want %s", got, testAccounts[1])
 	}
 	// Other accounts have their own cache entries.
+	before := stsCalls(c)
 	if _, err := c.Credentials(ctx, testAccounts[2]); err != nil {
 		t.Fatal(err)
 	}
-	if stsCalls(c) != 3 {
-		t.Fatalf("a second account: want 3 AssumeRole calls, got %d", stsCalls(c))
+	if stsCalls(c) != before+1 {
+		t.Fatalf("a second account: want 1 more AssumeRole call, got %d", stsCalls(c)-before)
 	}
 }
 
