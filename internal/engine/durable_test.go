@@ -630,3 +630,56 @@ func TestDurableUpdateKeepsRevision(t *testing.T) {
 		t.Fatalf("deleted: %v", err)
 	}
 }
+
+// TestDurableTwoEngines runs two engines (two owners, as two replicas
+// would be) on one store: when one stops mid-flight, the other takes its
+// executions over once their leases expire, and finishes them.
+func TestDurableTwoEngines(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Owner = "replica-a" })
+	var mu sync.Mutex
+	effects := map[string]int{}
+	effect := task.HandlerFunc(func(ctx context.Context, c *task.Call) (any, error) {
+		mu.Lock()
+		effects[c.IdempotencyKey]++
+		mu.Unlock()
+		return c.Input, nil
+	})
+	h.tasks.Register("steward:effect", effect)
+	sm := h.machine("two", `{"StartAt":"T1","States":{
+		"T1":{"Type":"Task","Resource":"steward:effect","Next":"W"},
+		"W":{"Type":"Wait","Seconds":10,"Next":"T2"},
+		"T2":{"Type":"Task","Resource":"steward:effect","End":true}}}`)
+	const n = 100
+	var arns []string
+	for i := 0; i < n; i++ {
+		arns = append(arns, h.start(sm, fmt.Sprintf("e%d", i), fmt.Sprintf(`{"i":%d}`, i)))
+	}
+	// Replica A stops at once, some executions still leased to it.
+	h.e.Close()
+	ctx := context.Background()
+	leased := 0
+	for _, a := range arns {
+		if x := h.describe(a); x.LeaseOwner == "replica-a" {
+			leased++
+		}
+	}
+	b := New(Config{Store: h.st, Tasks: h.tasks, Clock: h.clk, Owner: "replica-b", Logf: t.Logf})
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.e = b
+	done := func() bool {
+		list, _, err := h.st.ListExecutions(ctx, store.ListExecutionsParams{Status: StatusRunning})
+		return err == nil && len(list) == 0
+	}
+	h.until(done)
+	for _, a := range arns {
+		if x := h.describe(a); x.Status != StatusSucceeded {
+			t.Fatalf("%s: %s %s", x.Name, x.Status, x.Cause)
+		}
+	}
+	if len(effects) != 2*n {
+		t.Fatalf("%d distinct effects, want %d", len(effects), 2*n)
+	}
+	t.Logf("%d executions were leased to the stopped replica; all %d finished on the other", leased, n)
+}
