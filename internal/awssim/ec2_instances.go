@@ -473,7 +473,7 @@ func (e *ec2API) runInstances(r *Request, p params) (any, error) {
 		in := &Instance{ID: e.sim.newID("i"), ImageID: image, InstanceType: orDefault(p.get("InstanceType"), "m1.small"),
 			State: "pending", LaunchTime: now, KeyName: p.get("KeyName"), AvailabilityZone: orDefault(p.get("Placement.AvailabilityZone"), r.Region+"a"),
 			SubnetID: p.get("SubnetId"), PrivateIP: fmt.Sprintf("10.0.%d.%d", (n>>8)&0xff, n&0xff),
-			HTTPTokens: orDefault(p.get("MetadataOptions.HttpTokens"), "optional"), SecurityGroupIDs: groups,
+			HTTPTokens: orDefault(p.get("MetadataOptions.HttpTokens"), orDefault(rs.IMDSDefaults.HTTPTokens, "optional")), SecurityGroupIDs: groups,
 			ReservationID: rid, Tags: tags.clone()}
 		rs.Instances[in.ID] = in
 		insts = append(insts, in)

@@ -278,3 +278,23 @@ func TestEC2Vpcs(t *testing.T) {
 		t.Fatalf("delete twice: %v", err)
 	}
 }
+
+func TestEC2InstanceMetadataDefaults(t *testing.T) {
+	_, u := newTestSim(t, Options{})
+	c := ec2.NewFromConfig(sdkConfig(u, testRegion, testKey, "secret", ""))
+	got, err := c.GetInstanceMetadataDefaults(ctx(t), &ec2.GetInstanceMetadataDefaultsInput{})
+	if err != nil || got.AccountLevel.HttpTokens != "" {
+		t.Fatalf("initial defaults: %+v %v", got, err)
+	}
+	if _, err := c.ModifyInstanceMetadataDefaults(ctx(t), &ec2.ModifyInstanceMetadataDefaultsInput{HttpTokens: ec2types.MetadataDefaultHttpTokensStateRequired}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.GetInstanceMetadataDefaults(ctx(t), &ec2.GetInstanceMetadataDefaultsInput{})
+	if err != nil || got.AccountLevel.HttpTokens != ec2types.HttpTokensStateRequired {
+		t.Fatalf("defaults: %+v %v", got, err)
+	}
+	run, err := c.RunInstances(ctx(t), &ec2.RunInstancesInput{ImageId: aws.String("ami-1"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err != nil || run.Instances[0].MetadataOptions.HttpTokens != ec2types.HttpTokensStateRequired {
+		t.Fatalf("new instance ignores defaults: %+v %v", run, err)
+	}
+}

@@ -323,6 +323,18 @@ var placeboCalls = map[string]placeboCall{
 		}
 		return ec2.NewFromConfig(env.cfg).DeleteVpc(ctx(nil), &ec2.DeleteVpcInput{VpcId: aws.String("vpc-00000001")})
 	},
+	"ec2.GetInstanceMetadataDefaults": func(env placeboEnv, data map[string]any) (any, error) {
+		al := rObj(data, "AccountLevel")
+		d := IMDSDefaults{HTTPTokens: rStr(al, "HttpTokens"), HTTPEndpoint: rStr(al, "HttpEndpoint"), HopLimit: rInt(al, "HttpPutResponseHopLimit"),
+			MetadataTags: rStr(al, "InstanceMetadataTags")}
+		if err := env.sim.AddResources(testAccount, testRegion, Resources{IMDSDefaults: &d}); err != nil {
+			return nil, err
+		}
+		return ec2.NewFromConfig(env.cfg).GetInstanceMetadataDefaults(ctx(nil), &ec2.GetInstanceMetadataDefaultsInput{})
+	},
+	"ec2.ModifyInstanceMetadataDefaults": func(env placeboEnv, _ map[string]any) (any, error) {
+		return ec2.NewFromConfig(env.cfg).ModifyInstanceMetadataDefaults(ctx(nil), &ec2.ModifyInstanceMetadataDefaultsInput{HttpTokens: ec2types.MetadataDefaultHttpTokensStateRequired})
+	},
 	"ec2.DescribeSecurityGroups": func(env placeboEnv, data map[string]any) (any, error) {
 		var sgs []SecurityGroup
 		for _, g := range rList(data, "SecurityGroups") {

@@ -56,15 +56,18 @@ type Resources struct {
 	Addresses        []Address         `yaml:"addresses"`
 	InternetGateways []InternetGateway `yaml:"internet_gateways"`
 	Vpcs             []Vpc             `yaml:"vpcs"`
-	LoadBalancers    []LoadBalancer    `yaml:"load_balancers"`
-	TargetGroups     []TargetGroup     `yaml:"target_groups"`
-	DBInstances      []DBInstance      `yaml:"db_instances"`
-	DBSnapshots      []DBSnapshot      `yaml:"db_snapshots"`
-	Topics           []Topic           `yaml:"topics"`
-	Metrics          []MetricSeries    `yaml:"metrics"`
-	Policies         []Policy          `yaml:"policies"`
-	Roles            []Role            `yaml:"roles"`
-	Users            []User            `yaml:"users"`
+	// IMDSDefaults, when set, replaces the region's account-level
+	// instance metadata defaults.
+	IMDSDefaults  *IMDSDefaults  `yaml:"imds_defaults"`
+	LoadBalancers []LoadBalancer `yaml:"load_balancers"`
+	TargetGroups  []TargetGroup  `yaml:"target_groups"`
+	DBInstances   []DBInstance   `yaml:"db_instances"`
+	DBSnapshots   []DBSnapshot   `yaml:"db_snapshots"`
+	Topics        []Topic        `yaml:"topics"`
+	Metrics       []MetricSeries `yaml:"metrics"`
+	Policies      []Policy       `yaml:"policies"`
+	Roles         []Role         `yaml:"roles"`
+	Users         []User         `yaml:"users"`
 }
 
 // LoadScenario decodes a scenario from YAML. Unknown fields are errors.
@@ -304,6 +307,9 @@ func (s *Sim) AddResources(account, region string, res Resources) error {
 			}
 			g.Tags = g.Tags.clone()
 			rs.InternetGateways[g.ID] = &g
+		}
+		if res.IMDSDefaults != nil {
+			rs.IMDSDefaults = *res.IMDSDefaults
 		}
 		for i := range res.Vpcs {
 			v := res.Vpcs[i]

@@ -150,6 +150,8 @@ type RegionState struct {
 	DBSnapshots      map[string]*DBSnapshot   // by identifier
 	Topics           map[string]*Topic        // by ARN
 	Metrics          []*MetricSeries
+	// IMDSDefaults are the account-level instance metadata defaults.
+	IMDSDefaults IMDSDefaults
 	// Ext holds the state of services registered by other packages, keyed
 	// by their signing name.
 	Ext map[string]any
