@@ -382,12 +382,17 @@ func (e *Engine) mutate(ctx context.Context, arn string, fn func(tx *txn) error)
 	wait:
 		select {
 		case err := <-reply:
+			if errors.Is(err, errActorGone) {
+				return e.mutate(ctx, arn, fn)
+			}
 			return err
 		case <-a.done:
 			// The actor ended before it took the op: apply it directly.
 			select {
 			case err := <-reply:
-				return err
+				if !errors.Is(err, errActorGone) {
+					return err
+				}
 			default:
 			}
 			return e.mutate(ctx, arn, fn)
