@@ -683,3 +683,80 @@ func TestDurableTwoEngines(t *testing.T) {
 	}
 	t.Logf("%d executions were leased to the stopped replica; all %d finished on the other", leased, n)
 }
+
+// TestDurableFullDisk fills the store (SQLite's max_page_count stands in
+// for a full disk) in the middle of an execution: the transition that
+// does not fit fails cleanly, the execution stays at its last committed
+// state, and once there is room again it finishes, no event lost or
+// doubled.
+func TestDurableFullDisk(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "steward.db")
+	clk := clock.NewFake(durableT0)
+	st, err := storesqlite.Open(path, storesqlite.Options{Synchronous: "NORMAL", MaxPageCount: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged atomic.Int32
+	cfg := Config{Store: st, Clock: clk, Owner: "disk", Logf: func(f string, a ...any) { logged.Add(1) }}
+	e := New(cfg)
+	ctx := context.Background()
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString(`{"StartAt":"S0","States":{`)
+	for i := 0; i < 12; i++ {
+		fmt.Fprintf(&b, `"S%d":{"Type":"Pass","Next":"S%d"},`, i, i+1)
+	}
+	b.WriteString(`"S12":{"Type":"Succeed"}}}`)
+	sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "fill", Definition: b.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.StartExecution(ctx, StartExecutionInput{StateMachineARN: sm.ARN, Name: "big", Input: `{"blob":"` + strings.Repeat("z", 40_000) + `"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait until a write failed and the actor backs off.
+	deadline := time.Now().Add(10 * time.Second)
+	for logged.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if logged.Load() == 0 {
+		t.Fatal("the store never filled up")
+	}
+	e.Close()
+	got, err := st.GetExecution(ctx, x.ARN)
+	if err != nil || got.Status != StatusRunning {
+		t.Fatalf("after the full disk: %+v %v", got, err)
+	}
+	stopped := got.LastEventID
+	st.Close()
+
+	st, err = storesqlite.Open(path, storesqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg.Store = st
+	e = New(cfg)
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	h := &harness{t: t, clk: clk, st: st, e: e}
+	got = h.finished(x.ARN)
+	if got.Status != StatusSucceeded {
+		t.Fatalf("%s %s", got.Status, got.Cause)
+	}
+	hist := h.history(x.ARN)
+	if n := strings.Count(types(hist), "PassStateEntered"); n != 12 {
+		t.Fatalf("%d Pass states entered, want 12", n)
+	}
+	for i, ev := range hist {
+		if ev.ID != int64(i+1) {
+			t.Fatalf("event %d has id %d", i, ev.ID)
+		}
+	}
+	t.Logf("the disk filled after event %d of %d; %d store errors reported", stopped, len(hist), logged.Load())
+}
