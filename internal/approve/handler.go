@@ -32,6 +32,9 @@ type HandlerConfig struct {
 	Describe DescribeFunc
 	// Logger is optional; tokens are never logged.
 	Logger *slog.Logger
+	// Channel names where the links were sent, for Decision.Channel;
+	// empty means "email".
+	Channel string
 }
 
 // Handler serves GET and POST /approve/{token} (it may be mounted under any
@@ -56,6 +59,9 @@ var _ http.Handler = (*Handler)(nil)
 func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if cfg.Signer == nil || cfg.Used == nil || cfg.Decide == nil {
 		return nil, errors.New("approve: HandlerConfig needs Signer, Used and Decide")
+	}
+	if cfg.Channel == "" {
+		cfg.Channel = "email"
 	}
 	h := &Handler{cfg: cfg, log: cfg.Logger}
 	if h.log == nil {
@@ -147,7 +153,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, token string) {
 		h.linkError(w, err)
 		return
 	}
-	d := Decision{ApprovalID: c.ApprovalID, ExecutionARN: c.ExecutionARN, Choice: c.Choice, By: person, Channel: "email", At: h.cfg.Signer.Now().UTC()}
+	d := Decision{ApprovalID: c.ApprovalID, ExecutionARN: c.ExecutionARN, Choice: c.Choice, By: person, Channel: h.cfg.Channel, At: h.cfg.Signer.Now().UTC()}
 	if err := h.cfg.Decide(r.Context(), d); err != nil {
 		if errors.Is(err, ErrEnded) {
 			h.page(w, http.StatusConflict, pageData{Title: "Already decided", Claims: c,

@@ -1,7 +1,10 @@
 package slack
 
 import (
+	"net/http"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stewardhq/steward/internal/approve"
 )
@@ -29,6 +32,28 @@ func FuzzDecodeInteraction(f *testing.F) {
 		for _, d := range ds {
 			if d.ApprovalID == "" || !d.Choice.Valid() || d.Channel != "slack" || d.By.ID != in.User.ID || d.By.ID == "" {
 				t.Fatalf("bad decision %+v", d)
+			}
+		}
+	})
+}
+
+// FuzzVerifyRequest: the signature headers are outside input.
+func FuzzVerifyRequest(f *testing.F) {
+	now := time.Unix(1700000000, 0)
+	body := []byte("payload=%7B%7D")
+	f.Add("1700000000", Sign("k", 1700000000, body), body)
+	f.Add("", "", []byte(nil))
+	f.Add("-9223372036854775808", "v0=", body)
+	f.Add("99999999999999999999", "v0=00", body)
+	f.Fuzz(func(t *testing.T, ts, sig string, body []byte) {
+		h := http.Header{}
+		h.Set("X-Slack-Request-Timestamp", ts)
+		h.Set("X-Slack-Signature", sig)
+		err := VerifyRequest("k", h, body, now)
+		if err == nil {
+			n, _ := strconv.ParseInt(ts, 10, 64)
+			if sig != Sign("k", n, body) {
+				t.Fatalf("accepted a signature we did not make: ts %q sig %q", ts, sig)
 			}
 		}
 	})
