@@ -379,3 +379,27 @@ func TestRenderHTMLEscapes(t *testing.T) {
 		t.Fatalf("link lost:\n%s", html)
 	}
 }
+
+// TestEmailRefusesPlaintext: a server that offers no STARTTLS gets nothing,
+// neither the password nor the links.
+func TestEmailRefusesPlaintext(t *testing.T) {
+	s := &smtpServer{}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s, conn: c}, nil }))
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true // a server that would take AUTH in clear
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	m, _ := New(Config{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Username: user, Password: password, From: "steward@example.com",
+		Timeout: 2 * time.Second, Retry: notify.RetryPolicy{Attempts: 1}})
+	_, err = m.Notify(context.Background(), notify.Recipient{Kind: notify.KindEmail, Address: "bob@example.com"}, notify.Notice{ApprovalID: "a", Playbook: "p", Title: "t"})
+	if err == nil || len(s.received()) != 0 {
+		t.Fatalf("sent without TLS: err %v, received %d", err, len(s.received()))
+	}
+	if strings.Contains(err.Error(), password) {
+		t.Fatal("password in error")
+	}
+}
