@@ -54,11 +54,13 @@ key in DIR/access-key.json. With neither, serve makes a key, stores it there
 	}
 	cmd.Flags().StringVar(&p.dataDir, "data", defaultDataDir, "data directory: the store and the access key")
 	cmd.Flags().StringVar(&p.addr, "addr", defaultAddr, "address to listen on (host:port)")
+	cmd.Flags().StringVar(&p.rulesFile, "rules", "", "rules file (YAML) to load at start; rules saved with steward rules put are kept in the store")
 	return cmd
 }
 
 type serveParams struct {
 	dataDir, addr string
+	rulesFile     string
 }
 
 // serve runs steward until ctx ends.
@@ -97,8 +99,26 @@ func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
 	}
 	defer eng.Close()
 
+	ingestToken, tokenCreated, err := loadOrCreateIngestToken(p.dataDir)
+	if err != nil {
+		return fmt.Errorf("ingest token: %w", err)
+	}
+	events, err := newEventsServer(ctx, eventsConfig{
+		events: st, engine: eng, sfnAPI: api.New(api.Config{Engine: eng, Keys: key.Keys(), Logf: logf}),
+		keys: key.Keys(), ingestToken: ingestToken, rulesFile: p.rulesFile,
+		account: "000000000000", region: "us-east-1", logf: logf,
+	})
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := events.dispatcher.Run(ctx); err != nil && ctx.Err() == nil {
+			logf("event dispatcher stopped: %v", err)
+		}
+	}()
+
 	srv := &http.Server{
-		Handler:           api.New(api.Config{Engine: eng, Keys: key.Keys(), Logf: logf}),
+		Handler:           events.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -113,6 +133,10 @@ func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=us-east-1\n", key.AccessKeyID, key.SecretAccessKey)
 	}
 	fmt.Fprintf(stdout, "  try: aws stepfunctions --endpoint-url %s list-state-machines\n", url)
+	fmt.Fprintf(stdout, "  events: POST %s/events (Authorization: Bearer <ingest token>), PutEvents at %s, SNS at %s/sns\n", url, url, url)
+	if tokenCreated {
+		fmt.Fprintf(stdout, "  created an ingest token, shown only now (kept in %s): %s\n", filepath.Join(p.dataDir, ingestTokenFile), ingestToken)
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
