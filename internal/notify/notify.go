@@ -11,6 +11,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -167,8 +168,11 @@ type Mux map[Kind]Notifier
 
 var _ Notifier = Mux(nil)
 
+// ErrNoNotices means Notify was called without notices; nothing is sent.
+var ErrNoNotices = errors.New("notify: no notices to send")
+
 // ErrNoNotifier means no notifier is configured for a recipient's kind.
-var ErrNoNotifier = fmt.Errorf("notify: no notifier for this kind of recipient")
+var ErrNoNotifier = errors.New("notify: no notifier for this kind of recipient")
 
 // Notify implements Notifier.
 func (m Mux) Notify(ctx context.Context, to Recipient, notices ...Notice) (Receipt, error) {

@@ -43,18 +43,20 @@ func Subject(notices []Notice) string {
 	if notices[0].Reminder > 0 {
 		prefix = "[steward] Reminder: "
 	}
-	dl := earliest(notices)
+	by := ""
+	if dl := earliest(notices); !dl.IsZero() {
+		by = " - decide by " + dl.UTC().Format(TimeFormat)
+	}
 	if len(notices) == 1 {
 		n := notices[0]
-		return Clean(fmt.Sprintf("%s%s: %s (%d resource%s) - decide by %s", prefix, n.Playbook, n.Title,
-			len(n.Resources), plural(len(n.Resources)), dl.UTC().Format(TimeFormat)), 200)
+		return Clean(fmt.Sprintf("%s%s: %s (%d resource%s)%s", prefix, n.Playbook, n.Title,
+			len(n.Resources), plural(len(n.Resources)), by), 200)
 	}
 	res := 0
 	for _, n := range notices {
 		res += len(n.Resources)
 	}
-	return Clean(fmt.Sprintf("%s%d findings on %d resource%s - decide by %s", prefix, len(notices), res, plural(res),
-		dl.UTC().Format(TimeFormat)), 200)
+	return Clean(fmt.Sprintf("%s%d findings on %d resource%s%s", prefix, len(notices), res, plural(res), by), 200)
 }
 
 func earliest(notices []Notice) time.Time {

@@ -101,6 +101,9 @@ func (m *Mailer) Notify(ctx context.Context, to notify.Recipient, notices ...not
 	if to.Kind != notify.KindEmail || to.Address == "" {
 		return notify.Receipt{}, fmt.Errorf("email: cannot send to %s", to)
 	}
+	if len(notices) == 0 {
+		return notify.Receipt{}, notify.ErrNoNotices
+	}
 	msg, err := m.Build(to.Address, notices)
 	if err != nil {
 		return notify.Receipt{}, err

@@ -34,7 +34,11 @@ func escape(s string) string {
 
 func mrkdwn(s string) Block {
 	if len(s) > maxText {
-		s = s[:maxText] + "…"
+		cut := maxText
+		for cut > 0 && s[cut]&0xC0 == 0x80 { // keep UTF-8 whole
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return Block{"type": "section", "text": Block{"type": "mrkdwn", "text": s}}
 }

@@ -201,6 +201,9 @@ func (c *Client) Notify(ctx context.Context, to notify.Recipient, notices ...not
 	if to.Kind != notify.KindSlack || to.Address == "" {
 		return notify.Receipt{}, fmt.Errorf("slack: cannot send to %s", to)
 	}
+	if len(notices) == 0 {
+		return notify.Receipt{}, notify.ErrNoNotices
+	}
 	msg := Message(notices)
 	var out struct {
 		Channel string `json:"channel"`

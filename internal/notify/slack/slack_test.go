@@ -382,6 +382,9 @@ func TestClientRetriesAndErrors(t *testing.T) {
 	if _, err := c.Notify(ctx, notify.Recipient{Kind: notify.KindEmail, Address: "a@b"}, testNotice("a")); err == nil {
 		t.Fatal("sent an e-mail recipient to Slack")
 	}
+	if _, err := c.Notify(ctx, to); !errors.Is(err, notify.ErrNoNotices) {
+		t.Fatalf("no notices: %v", err)
+	}
 	if _, err := New(Config{}); !errors.Is(err, ErrNoToken) {
 		t.Fatal(err)
 	}

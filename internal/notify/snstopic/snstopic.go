@@ -93,6 +93,9 @@ func (p *Publisher) Notify(ctx context.Context, to notify.Recipient, notices ...
 	if to.Kind != notify.KindSNS || !strings.HasPrefix(to.Address, "arn:") {
 		return notify.Receipt{}, fmt.Errorf("snstopic: cannot send to %s", to)
 	}
+	if len(notices) == 0 {
+		return notify.Receipt{}, notify.ErrNoNotices
+	}
 	subject := notify.Subject(notices)
 	var body string
 	if p.cfg.Format == FormatJSON {

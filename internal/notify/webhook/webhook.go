@@ -100,6 +100,9 @@ func (s *Sender) Notify(ctx context.Context, to notify.Recipient, notices ...not
 	if to.Kind != notify.KindWebhook || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return notify.Receipt{}, fmt.Errorf("webhook: cannot send to %s", to)
 	}
+	if len(notices) == 0 {
+		return notify.Receipt{}, notify.ErrNoNotices
+	}
 	idb := make([]byte, 12)
 	_, _ = rand.Read(idb)
 	now := s.cfg.Now().UTC()

@@ -68,6 +68,9 @@ func TestWebhook(t *testing.T) {
 	if !errors.As(err, &de) || de.Transient || de.Attempts != 1 || strings.Contains(err.Error(), "abc") {
 		t.Fatalf("401: %v", err)
 	}
+	if _, err := s.Notify(context.Background(), to); !errors.Is(err, notify.ErrNoNotices) {
+		t.Fatalf("no notices: %v", err)
+	}
 	if _, err := s.Notify(context.Background(), notify.Recipient{Kind: notify.KindWebhook, Address: "file:///etc/passwd"}, n); err == nil {
 		t.Fatal("file URL accepted")
 	}
