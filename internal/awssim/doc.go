@@ -63,7 +63,8 @@
 //
 //   - sts (awsquery): AssumeRole, GetCallerIdentity.
 //   - ec2 (ec2query): volumes, snapshots, instances, security groups and
-//     rules, Elastic IPs, internet gateways, VPCs (minimal), tags; EC2 filters with
+//     rules, Elastic IPs, internet gateways, VPCs (minimal), account-level
+//     instance metadata defaults, tags; EC2 filters with
 //     wildcards; MaxResults (5..1000) / NextToken paging where EC2 pages
 //     (the page is cut first and filtered after, as EC2 does, so a filtered
 //     page may hold fewer items, even none, and still carry a NextToken).
