@@ -214,7 +214,7 @@ func (h *Handler) listStateMachines(ctx context.Context, body []byte) (any, erro
 	}
 	sms, next, err := h.cfg.Engine.ListStateMachines(ctx, store.ListParams{Limit: in.MaxResults, NextToken: in.NextToken})
 	if err != nil {
-		return nil, listError(err)
+		return nil, listError(err, in.NextToken)
 	}
 	out := listStateMachinesResponse{StateMachines: make([]stateMachineListItem, len(sms)), NextToken: next}
 	for i, sm := range sms {
@@ -223,14 +223,12 @@ func (h *Handler) listStateMachines(ctx context.Context, body []byte) (any, erro
 	return out, nil
 }
 
-// listError maps a list's error: a token the store cannot read is the
-// client's (InvalidToken, as Step Functions answers a bad nextToken).
-func listError(err error) error {
-	if engine.ErrorCode(err) != "" || errors.Is(err, store.ErrClosed) {
-		return err
-	}
-	if strings.Contains(strings.ToLower(err.Error()), "token") {
-		return &Error{Status: 400, Code: "InvalidToken", Message: "Invalid Token: " + err.Error(), Err: err}
+// listError maps a list's error: the store's ErrNotFound for a page
+// token it cannot read is the client's InvalidToken, as Step Functions
+// answers a bad nextToken.
+func listError(err error, nextToken string) error {
+	if nextToken != "" && engine.ErrorCode(err) == "" && errors.Is(err, store.ErrNotFound) {
+		return &Error{Status: 400, Code: "InvalidToken", Message: "Invalid Token: the nextToken is not one this API returned", Err: err}
 	}
 	return err
 }
@@ -494,7 +492,7 @@ func (h *Handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 	xs, next, err := h.cfg.Engine.ListExecutions(ctx, store.ListExecutionsParams{StateMachineARN: in.StateMachineARN, Status: in.StatusFilter,
 		ListParams: store.ListParams{Limit: in.MaxResults, NextToken: in.NextToken}})
 	if err != nil {
-		return nil, listError(err)
+		return nil, listError(err, in.NextToken)
 	}
 	out := listExecutionsResponse{Executions: make([]executionListItem, len(xs)), NextToken: next}
 	for i, x := range xs {

@@ -552,6 +552,12 @@ func TestSDKBadInput(t *testing.T) {
 	}
 	_, err = s.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), MaxResults: 5000})
 	wantCode(t, "maxResults over 1000", err, "ValidationException")
+	_, err = s.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), NextToken: aws.String("not-a-token")})
+	wantCode(t, "bad nextToken (executions)", err, "InvalidToken")
+	_, err = s.sfn.ListStateMachines(ctx, &sfn.ListStateMachinesInput{NextToken: aws.String("not-a-token")})
+	wantCode(t, "bad nextToken (state machines)", err, "InvalidToken")
+	_, err = s.sfn.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(exec), NextToken: aws.String("not-a-token")})
+	wantCode(t, "bad nextToken (history)", err, "InvalidToken")
 }
 
 func errorBody(t *testing.T, resp *http.Response) string {
