@@ -8,6 +8,19 @@
 // id) until a lease expiry, and every change to an execution is one atomic
 // Transition checked against the execution's version, so two owners can
 // never both apply a change computed from the same state.
+//
+// How a driver maps the contract:
+//
+//   - Apply: one transaction; UPDATE executions ... WHERE arn = $1 AND
+//     version = $2 (zero rows: ErrConflict, nothing written), then the
+//     events, timers and tokens. SQLite groups many executions' Applies in
+//     one transaction (a single writer); PostgreSQL can commit each, or
+//     group them the same way.
+//   - ClaimExecutions: SQLite has one writer, so a plain SELECT then
+//     UPDATE inside the writer is atomic; PostgreSQL selects the same rows
+//     with FOR UPDATE SKIP LOCKED so that replicas claim disjoint sets.
+//   - Leases never change Version: a claim only says who should work on
+//     an execution; Version alone decides whose change wins.
 package store
 
 import (
