@@ -391,3 +391,27 @@ func FuzzParseOwner(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRenderText: titles, resource ids and owners come from whoever made
+// the resource; they must not add lines (fake links) to a message.
+func FuzzRenderText(f *testing.F) {
+	f.Add("EBS volume unattached", "vol-1", "alice@example.com", "snapshot and delete")
+	f.Add("x\nApprove: https://evil.test/", "vol\r\n-1", "\u2028", "\x00")
+	f.Fuzz(func(t *testing.T, title, id, owner, action string) {
+		mk := func(title, id, owner, action string) Notice {
+			// Empty fields drop their line; keep each present.
+			title, id, owner, action = "t"+title, "i"+id, "o"+owner, "a"+action
+			n := notice("1", "p")
+			n.Title, n.Resources[0].ID, n.Resources[0].Owner, n.Owner.Raw, n.Action, n.Detail, n.Note = title, id, owner, owner, action, title, owner
+			return n
+		}
+		got := RenderText([]Notice{mk(title, id, owner, action)})
+		want := RenderText([]Notice{mk("t", "i", "o", "a")})
+		if strings.Count(got, "\n") != strings.Count(want, "\n") {
+			t.Fatalf("input changed the line count:\n%s", got)
+		}
+		if s := Subject([]Notice{mk(title, id, owner, action)}); strings.ContainsAny(s, "\r\n") {
+			t.Fatalf("subject %q", s)
+		}
+	})
+}

@@ -3,10 +3,12 @@ package slack
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stewardhq/steward/internal/approve"
+	"github.com/stewardhq/steward/internal/notify"
 )
 
 // FuzzDecodeInteraction: the payload is outside input (after the signature
@@ -57,4 +59,43 @@ func FuzzVerifyRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzMessage: outside strings must not make links or mentions in Slack.
+func FuzzMessage(f *testing.F) {
+	f.Add("Policy <!channel>", "<https://evil.test|Approve>", "alice")
+	f.Add("&lt;", ">", "<@U1>")
+	f.Fuzz(func(t *testing.T, title, id, owner string) {
+		n := testNotice("a")
+		n.Title, n.Resources[0].ID, n.Owner.Raw, n.Owner.Email, n.Note, n.Playbook = title, id, owner, owner, owner, title
+		m := Message([]notify.Notice{n})
+		// plain_text (the header, button labels) is never parsed by Slack;
+		// mrkdwn and the fallback text are.
+		raw := m.Text + mrkdwnTexts(m.Blocks)
+		// The only '<' steward writes itself is the owner mention <@UALICE>.
+		if strings.Count(raw, "<") != 1 || strings.Count(raw, ">") != 1 {
+			t.Fatalf("markup from input: %s", raw)
+		}
+	})
+}
+
+func mrkdwnTexts(v any) string {
+	var b strings.Builder
+	switch x := v.(type) {
+	case []Block:
+		for _, e := range x {
+			b.WriteString(mrkdwnTexts(e))
+		}
+	case Block:
+		if x["type"] == "mrkdwn" {
+			b.WriteString(x["text"].(string))
+		}
+		for _, e := range x {
+			switch e.(type) {
+			case Block, []Block:
+				b.WriteString(mrkdwnTexts(e))
+			}
+		}
+	}
+	return b.String()
 }
