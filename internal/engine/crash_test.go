@@ -287,7 +287,7 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		return len(list) == 0
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for !done() {
 		if time.Now().After(deadline) {
 			list, _, _ := st.ListExecutions(ctx, store.ListExecutionsParams{Status: StatusRunning, ListParams: store.ListParams{Limit: 5}})

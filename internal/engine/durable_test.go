@@ -90,7 +90,7 @@ func (h *harness) start(sm, name, input string) string {
 // settle lets the engine's goroutines run until cond holds, without
 // moving the clock.
 func (h *harness) settle(cond func() bool) bool {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return true
@@ -104,7 +104,7 @@ func (h *harness) settle(cond func() bool) bool {
 // cond holds.
 func (h *harness) until(cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if h.settle(func() bool { return cond() || h.idle() }) && cond() {
 			return
