@@ -3,7 +3,7 @@ GO        ?= go
 STATICCHECK_VERSION ?= v0.6.1
 PKGS      ?= ./...
 
-.PHONY: help build run test test-short bench bench-compare lint fuzz clean
+.PHONY: help build run example test test-short bench bench-compare lint fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -11,7 +11,10 @@ help: ## List the targets
 build: ## Build bin/steward
 	$(GO) build -o bin/steward ./cmd/steward
 
-run: ## Run the example playbook on its example event, in memory
+run: ## Run steward on its embedded defaults (SQLite in ./steward-data, 127.0.0.1:8600)
+	$(GO) run ./cmd/steward serve
+
+example: ## Run the example playbook on its example event, in memory
 	$(GO) run ./cmd/steward run examples/sg-open-ingress.asl.json --input @examples/sg-open-ingress.event.json
 
 test: ## Run every test, with the race detector (what CI runs)
