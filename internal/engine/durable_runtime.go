@@ -93,6 +93,8 @@ type runKids struct {
 	TolCount int     `json:"tolCount"`
 	TolPct   float64 `json:"tolPct"`
 	Failed   int     `json:"failed"`
+	// Done counts finished children.
+	Done int `json:"done"`
 }
 
 func decodeRuntime(b []byte) (*runtime, error) {
@@ -129,7 +131,7 @@ func (rt *runtime) check() error {
 			return fmt.Errorf("run %d runs a task without one", i)
 		}
 		if r.Kids != nil {
-			if r.Kids.Started < 0 || r.Kids.Started > len(r.Kids.IDs) {
+			if r.Kids.Started < 0 || r.Kids.Started > len(r.Kids.IDs) || r.Kids.Done < 0 || r.Kids.Done > r.Kids.Started {
 				return fmt.Errorf("run %d started %d of %d children", i, r.Kids.Started, len(r.Kids.IDs))
 			}
 			for _, id := range r.Kids.IDs {

@@ -302,14 +302,8 @@ func (e *Engine) startMoreChildren(tx *txn, r *xrun) {
 	}
 }
 
-func (e *Engine) doneChildren(tx *txn, r *xrun) int {
-	n := 0
-	for _, id := range r.Kids.IDs[:r.Kids.Started] {
-		if tx.x.rt.Runs[id].Phase == phaseDone {
-			n++
-		}
-	}
-	return n
+func (e *Engine) doneChildren(_ *txn, r *xrun) int {
+	return r.Kids.Done
 }
 
 // finishRun ends a run; the end of the top level ends the execution, the
@@ -335,6 +329,7 @@ func (e *Engine) finishRun(tx *txn, r *xrun, status string, output any, errName,
 		return
 	}
 	k := p.Kids
+	k.Done++
 	if status == StatusSucceeded {
 		if k.Map {
 			tx.event("MapIterationSucceeded", "mapIterationSucceededEventDetails", map[string]any{"name": p.State, "index": r.Index})

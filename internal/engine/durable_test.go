@@ -760,3 +760,25 @@ func TestDurableFullDisk(t *testing.T) {
 	}
 	t.Logf("the disk filled after event %d of %d; %d store errors reported", stopped, len(hist), logged.Load())
 }
+
+func TestDurableLargeMap(t *testing.T) {
+	h := newHarness(t, nil)
+	sm := h.machine("large", `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":50,
+		"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"v.$":"$"},"End":true}}},"End":true}}}`)
+	items := make([]string, 500)
+	for i := range items {
+		items[i] = fmt.Sprint(i)
+	}
+	x := h.finished(h.start(sm, "m", "["+strings.Join(items, ",")+"]"))
+	if x.Status != StatusSucceeded {
+		t.Fatalf("%s %s", x.Status, x.Cause)
+	}
+	var out []map[string]int
+	if err := json.Unmarshal([]byte(x.Output), &out); err != nil || len(out) != 500 || out[499]["v"] != 499 || out[0]["v"] != 0 {
+		t.Fatalf("output %.200s: %v", x.Output, err)
+	}
+	raw, _ := h.st.GetExecution(context.Background(), x.ARN)
+	if rt, err := decodeRuntime(raw.Runtime); err != nil || len(rt.Runs) != 1 {
+		t.Fatalf("a finished Map left its iterations in the runtime: %v", err)
+	}
+}
