@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,9 +19,11 @@ import (
 
 // benchServer is the ingest handler over a real SQLite store (synchronous
 // FULL, as steward serve runs it), behind a loopback HTTP server.
+var benchSync = flag.String("ingest.sync", "FULL", "SQLite synchronous mode for the ingest benchmarks (FULL, as serve runs, or NORMAL)")
+
 func benchServer(b *testing.B) (*httptest.Server, *storesqlite.DB) {
 	b.Helper()
-	db, err := storesqlite.Open(filepath.Join(b.TempDir(), "steward.db"), storesqlite.Options{})
+	db, err := storesqlite.Open(filepath.Join(b.TempDir(), "steward.db"), storesqlite.Options{Synchronous: *benchSync})
 	if err != nil {
 		b.Fatal(err)
 	}

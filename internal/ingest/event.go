@@ -59,29 +59,27 @@ func NewEvent(body []byte, via string, received time.Time) (Event, error) {
 	if err := json.Compact(&compact, body); err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if compact.Len() > MaxEventBytes {
-		return Event{}, fmt.Errorf("%w: %d bytes, over the limit of %d", ErrTooLarge, compact.Len(), MaxEventBytes)
+	return eventFromCompact(compact.Bytes(), via, received)
+}
+
+// eventFromCompact makes an Event from one compact, valid JSON document.
+func eventFromCompact(c []byte, via string, received time.Time) (Event, error) {
+	if len(c) > MaxEventBytes {
+		return Event{}, fmt.Errorf("%w: %d bytes, over the limit of %d", ErrTooLarge, len(c), MaxEventBytes)
 	}
-	ev := Event{Body: compact.Bytes(), Received: received.UTC(), Via: via}
-	var env struct {
-		ID         any    `json:"id"`
-		Source     string `json:"source"`
-		DetailType string `json:"detail-type"`
-		Account    string `json:"account"`
-		Region     string `json:"region"`
-		Time       string `json:"time"`
+	ev := Event{Body: c, Received: received.UTC(), Via: via}
+	var env envelope
+	if len(c) > 0 && c[0] == '{' {
+		env = readEnvelope(c)
 	}
-	if compact.Len() > 0 && compact.Bytes()[0] == '{' {
-		_ = json.Unmarshal(compact.Bytes(), &env)
-	}
-	if id, ok := env.ID.(string); ok && id != "" && env.Source != "" {
-		ev.ID = id
+	if env.id != "" && env.source != "" {
+		ev.ID = env.id
 	} else {
-		sum := sha256.Sum256(compact.Bytes())
+		sum := sha256.Sum256(c)
 		ev.ID = "sha256-" + hex.EncodeToString(sum[:16])
 	}
-	ev.Source, ev.DetailType, ev.Account, ev.Region = env.Source, env.DetailType, env.Account, env.Region
-	if t, err := time.Parse(time.RFC3339, env.Time); err == nil {
+	ev.Source, ev.DetailType, ev.Account, ev.Region = env.source, env.detailType, env.account, env.region
+	if t, err := time.Parse(time.RFC3339, env.time); err == nil {
 		ev.Time = t.UTC()
 	} else {
 		ev.Time = ev.Received
@@ -92,34 +90,33 @@ func NewEvent(body []byte, via string, received time.Time) (Event, error) {
 // DecodeBody decodes a POST /events body: one event, or a JSON array of
 // events (EventBridge API destinations send one; batches are welcome). A
 // malformed body is refused whole; so is a batch with any event over the
-// size limit, with an *EventError naming it.
+// size limit, with an *EventError naming it. The body is validated and
+// compacted in one pass, then split and read without decoding it again.
 func DecodeBody(body []byte, via string, received time.Time) ([]Event, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return nil, ErrEmpty
 	}
-	if !json.Valid(trimmed) {
-		var v any
-		err := json.Unmarshal(trimmed, &v)
+	var compact bytes.Buffer
+	compact.Grow(len(trimmed))
+	if err := json.Compact(&compact, trimmed); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if trimmed[0] != '[' {
-		ev, err := NewEvent(trimmed, via, received)
+	c := compact.Bytes()
+	if c[0] != '[' {
+		ev, err := eventFromCompact(c, via, received)
 		if err != nil {
 			return nil, err
 		}
 		return []Event{ev}, nil
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(trimmed, &items); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
+	items := splitArray(c)
 	if len(items) == 0 {
 		return nil, ErrEmpty
 	}
 	out := make([]Event, 0, len(items))
 	for i, raw := range items {
-		ev, err := NewEvent(raw, via, received)
+		ev, err := eventFromCompact(raw, via, received)
 		if err != nil {
 			return nil, &EventError{Index: i, Err: err}
 		}

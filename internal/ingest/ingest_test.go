@@ -162,6 +162,7 @@ func FuzzDecodeBody(f *testing.F) {
 	f.Add([]byte(`{"version":"0","id":"1","source":"aws.ec2","detail-type":"x","time":"2026-01-01T00:00:00Z","detail":{}}`))
 	f.Add([]byte(`[{"a":1},{"b":[1,2]}]`))
 	f.Add([]byte(`"just a string"`))
+	f.Add([]byte(`{"id":"a\u0041","source":"s","source":"t","detail":{"id":"nested"},"detail-type":"x\"y"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		evs, err := DecodeBody(body, "http", now)
 		if err != nil {
@@ -170,6 +171,21 @@ func FuzzDecodeBody(f *testing.F) {
 		for _, e := range evs {
 			if e.ID == "" || !json.Valid(e.Body) || len(e.Body) > MaxEventBytes {
 				t.Fatalf("bad event %+v", e)
+			}
+			// The envelope scanner agrees with encoding/json.
+			var env struct {
+				ID         any    `json:"id"`
+				Source     string `json:"source"`
+				DetailType string `json:"detail-type"`
+				Account    string `json:"account"`
+				Region     string `json:"region"`
+			}
+			if e.Body[0] == '{' && json.Unmarshal(e.Body, &env) == nil {
+				id, _ := env.ID.(string)
+				wantID := id != "" && env.Source != ""
+				if e.Source != env.Source || e.DetailType != env.DetailType || e.Account != env.Account || e.Region != env.Region || (wantID && e.ID != id) {
+					t.Fatalf("envelope of %s: got %+v, encoding/json says %+v", e.Body, e, env)
+				}
 			}
 		}
 	})
