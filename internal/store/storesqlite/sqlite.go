@@ -291,6 +291,12 @@ func (db *DB) closeDBs() error {
 
 // write queues fn for the writer goroutine and waits until the batch that
 // ran it committed (or failed).
+//
+// The contract for fn: it may run more than once (when a batch fails as a
+// whole, each write is run again alone), so it must reset whatever Go
+// state it fills. An error it returns rolls back the whole batch, unless
+// it is wrapped with clean(), which says fn changed nothing and the batch
+// may go on (a version conflict found before any write).
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	o := &op{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	db.mu.RLock()
