@@ -44,6 +44,15 @@ type ScenarioAccount struct {
 	// Ext holds scenario data for services added by other packages, keyed
 	// by signing name; they decode it themselves.
 	Ext map[string]yaml.Node `yaml:"ext"`
+
+	// Global and REST/JSON service resources of the account. Buckets,
+	// CloudTrail events and findings carry their own region.
+	Buckets             []Bucket           `yaml:"buckets"`
+	S3PublicAccessBlock *PublicAccessBlock `yaml:"s3_public_access_block"`
+	HostedZones         []HostedZone       `yaml:"hosted_zones"`
+	Distributions       []Distribution     `yaml:"distributions"`
+	CloudTrailEvents    []CloudTrailEvent  `yaml:"cloudtrail_events"`
+	Findings            []Finding          `yaml:"findings"`
 }
 
 // Resources is a batch of resources for one account and region (IAM
@@ -137,6 +146,49 @@ func (s *Sim) Apply(sc *Scenario) error {
 			if err := s.AddResources(a.ID, region, res); err != nil {
 				return err
 			}
+		}
+		if err := s.applyServices(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyServices seeds an account's S3, Route 53, CloudFront, CloudTrail and
+// Security Hub resources.
+func (s *Sim) applyServices(a ScenarioAccount) error {
+	if err := s.AddBuckets(a.ID, a.Buckets...); err != nil {
+		return err
+	}
+	if a.S3PublicAccessBlock != nil {
+		s.SetAccountPublicAccessBlock(a.ID, a.S3PublicAccessBlock)
+	}
+	if err := s.AddHostedZones(a.ID, a.HostedZones...); err != nil {
+		return err
+	}
+	if len(a.Distributions) > 0 {
+		if err := s.AddDistributions(a.ID, a.Distributions...); err != nil {
+			return err
+		}
+	}
+	for _, ev := range a.CloudTrailEvents {
+		if err := s.AddCloudTrailEvents(a.ID, orDefault(ev.Region, "us-east-1"), ev); err != nil {
+			return err
+		}
+	}
+	for _, f := range a.Findings {
+		doc := f.ASFF
+		if f.JSON != "" {
+			if err := decodeUseNumber([]byte(f.JSON), &doc); err != nil {
+				return fmt.Errorf("account %s finding: %w: json: %v", a.ID, ErrInvalidScenario, err)
+			}
+		}
+		region := f.Region
+		if region == "" {
+			region, _ = doc["Region"].(string)
+		}
+		if err := s.AddFindings(a.ID, orDefault(region, "us-east-1"), doc); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -46,8 +46,9 @@ type Sim struct {
 }
 
 // New returns a Sim with the query/XML services (sts, ec2, iam,
-// elasticloadbalancing, rds, sns) and CloudWatch (monitoring) registered and
-// no accounts. Add accounts with Apply or AddAccount.
+// elasticloadbalancing, rds, sns), CloudWatch (monitoring) and the REST and
+// JSON services (s3, route53, cloudfront, cloudtrail, organizations,
+// tagging, securityhub) registered and no accounts. Add accounts with Apply or AddAccount.
 func New(opts Options) *Sim {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -70,6 +71,13 @@ func New(opts Options) *Sim {
 	s.Register(newRDS(s))
 	s.Register(newSNS(s))
 	s.Register(newCloudWatch(s))
+	s.Register(newS3(s))
+	s.Register(newRoute53(s))
+	s.Register(newCloudFront(s))
+	s.Register(newCloudTrail(s))
+	s.Register(newOrganizations(s))
+	s.Register(newTagging(s))
+	s.Register(newSecurityHub(s))
 	return s
 }
 
@@ -271,9 +279,17 @@ func expiredToken(service string) *APIError {
 
 // throttleError is the protocol's throttling error.
 func throttleError(service string) *APIError {
-	if service == "ec2" {
+	switch service {
+	case "ec2":
 		return &APIError{Status: http.StatusServiceUnavailable, Code: "RequestLimitExceeded",
 			Message: "Request limit exceeded.", Sender: true}
+	case "s3":
+		return &APIError{Status: http.StatusServiceUnavailable, Code: "SlowDown",
+			Message: "Please reduce your request rate.", Sender: false}
+	case "route53", "cloudfront":
+		return &APIError{Status: http.StatusBadRequest, Code: "Throttling", Message: "Rate exceeded", Sender: true}
+	case "cloudtrail", "organizations", "tagging", "securityhub":
+		return &APIError{Status: http.StatusBadRequest, Code: "ThrottlingException", Message: "Rate exceeded", Sender: true}
 	}
 	return &APIError{Status: http.StatusBadRequest, Code: "Throttling", Message: "Rate exceeded", Sender: true}
 }
