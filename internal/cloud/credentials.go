@@ -100,6 +100,13 @@ func (rc *roleCache) fly(role string, f *flight) {
 	close(f.done)
 }
 
+// forget drops a role's cached credentials.
+func (rc *roleCache) forget(role string) {
+	rc.mu.Lock()
+	delete(rc.creds, role)
+	rc.mu.Unlock()
+}
+
 func (rc *roleCache) client() *sts.Client {
 	rc.stsOnce.Do(func() { rc.sts = sts.NewFromConfig(rc.c.baseConfig("sts")) })
 	return rc.sts

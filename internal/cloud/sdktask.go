@@ -154,6 +154,7 @@ func (c *Cloud) Invoke(ctx context.Context, call *task.Call) (any, error) {
 	if err != nil {
 		ce := &CallError{Service: service, Action: action, Account: t.Account, Region: t.Region, Err: err}
 		ce.ASL = errorFor(spec.Prefix, ce)
+		c.forgetExpired(err, t.Account, role)
 		return nil, ce
 	}
 	return renderOutput(out), nil
@@ -277,4 +278,25 @@ func errorFor(prefix string, ce *CallError) *asl.Error {
 			Cause: fmt.Sprintf("%s (Service: %s, Status Code: %d, Request ID: %s)", msg, prefix, status, reqID)}
 	}
 	return &asl.Error{Name: asl.ErrTaskFailed, Cause: ce.Error()}
+}
+
+// expiredCodes are AWS's answers to credentials it no longer accepts.
+var expiredCodes = map[string]bool{"ExpiredToken": true, "ExpiredTokenException": true}
+
+// forgetExpired drops cached credentials AWS called expired, so that the
+// next call (a Retry of the task) assumes the role afresh even when
+// steward's clock and AWS's disagree.
+func (c *Cloud) forgetExpired(err error, account, role string) {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || !expiredCodes[ae.ErrorCode()] {
+		return
+	}
+	if role == "" {
+		r, rerr := c.roleFor(account, c.cfg.HomeRegion, true)
+		if rerr != nil || r == "" {
+			return
+		}
+		role = r
+	}
+	c.creds.forget(role)
 }

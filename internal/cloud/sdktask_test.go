@@ -6,8 +6,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stewardhq/steward/internal/asl"
+	"github.com/stewardhq/steward/internal/clock"
 	"github.com/stewardhq/steward/internal/task"
 )
 
@@ -281,5 +283,38 @@ func TestEveryServiceHasClientAndOperations(t *testing.T) {
 		if _, _, err := findMethod(svc, act); err != nil {
 			t.Errorf("%s:%s: %v", svc, act, err)
 		}
+	}
+}
+
+// TestSDKTaskAWSRejectsRequest: when AWS rejects a request before acting
+// (here the sim's clock has run two hours ahead, so the request and the
+// cached temporary credentials look expired to it), the task fails with
+// AWS's error by name (Ec2.*Exception, Sts.*Exception), which a Catch can
+// match, not with a generic States.TaskFailed.
+func TestSDKTaskAWSRejectsRequest(t *testing.T) {
+	e := newEnv(t)
+	e.needSim(t, "moving the endpoint's clock")
+	steward := clock.NewFake(e.clock.Now())
+	c := e.cloud(t, func(cfg *Config) { cfg.Clock = steward })
+	ctx := WithTarget(context.Background(), Target{Account: testAccounts[0], Region: testRegions[0]})
+	mustInvoke(t, c, ctx, "arn:aws:states:::aws-sdk:ec2:describeVolumes", `{}`)
+	e.clock.Advance(2 * time.Hour) // AWS's time, not steward's
+	for _, tt := range []struct{ resource, prefix string }{
+		{"arn:aws:states:::aws-sdk:ec2:describeVolumes", "Ec2."},
+		{"arn:aws:states:::aws-sdk:sts:getCallerIdentity", "Sts."},
+	} {
+		_, err := invoke(t, c, ctx, tt.resource, `{}`, nil)
+		ae := aslError(t, err)
+		if !strings.HasPrefix(ae.Name, tt.prefix) || !strings.HasSuffix(ae.Name, "Exception") || !strings.Contains(ae.Cause, "Status Code: ") {
+			t.Fatalf("%s: %q (%s), want a %s...Exception named for AWS's code", tt.resource, ae.Name, ae.Cause, tt.prefix)
+		}
+		t.Logf("%s rejected: %s: %s", tt.resource, ae.Name, ae.Cause)
+	}
+	// AWS said the token expired: steward forgets it and assumes the role
+	// again on the next call.
+	before := stsCalls(c)
+	_, _ = c.Credentials(context.Background(), testAccounts[0])
+	if stsCalls(c) != before+1 {
+		t.Fatalf("expired credentials still cached: %d AssumeRole calls, want %d", stsCalls(c), before+1)
 	}
 }
