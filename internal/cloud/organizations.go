@@ -12,12 +12,15 @@ import (
 // OrganizationsAPI is the part of the AWS Organizations client that
 // FromOrganizations uses; *organizations.Client implements it.
 type OrganizationsAPI interface {
+	// ListRoots returns the organisation's root.
+	ListRoots(ctx context.Context, in *organizations.ListRootsInput, opts ...func(*organizations.Options)) (*organizations.ListRootsOutput, error)
+	// ListOrganizationalUnitsForParent lists the OUs (with names) under a
+	// root or OU, a page at a time.
+	ListOrganizationalUnitsForParent(ctx context.Context, in *organizations.ListOrganizationalUnitsForParentInput, opts ...func(*organizations.Options)) (*organizations.ListOrganizationalUnitsForParentOutput, error)
 	// ListAccounts lists the organisation's accounts, a page at a time.
 	ListAccounts(ctx context.Context, in *organizations.ListAccountsInput, opts ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error)
-	// ListParents returns the OU or root that holds an account or OU.
+	// ListParents returns the OU or root that holds an account.
 	ListParents(ctx context.Context, in *organizations.ListParentsInput, opts ...func(*organizations.Options)) (*organizations.ListParentsOutput, error)
-	// DescribeOrganizationalUnit returns an OU's name.
-	DescribeOrganizationalUnit(ctx context.Context, in *organizations.DescribeOrganizationalUnitInput, opts ...func(*organizations.Options)) (*organizations.DescribeOrganizationalUnitOutput, error)
 	// ListTagsForResource lists an account's tags, a page at a time.
 	ListTagsForResource(ctx context.Context, in *organizations.ListTagsForResourceInput, opts ...func(*organizations.Options)) (*organizations.ListTagsForResourceOutput, error)
 }
@@ -31,49 +34,95 @@ func (c *Cloud) Organizations() *organizations.Client {
 	return organizations.NewFromConfig(c.baseConfig("organizations"))
 }
 
-// maxOUDepth bounds the walk up the OU tree (AWS allows five levels).
+// maxOUDepth bounds the OU tree (AWS allows five levels under the root).
 const maxOUDepth = 10
+
+// ouTree is the organisation's OUs: names and parents by id.
+type ouTree struct {
+	name   map[string]string
+	parent map[string]string // "" for an OU directly under the root
+}
+
+// readOUTree walks the OUs top-down from the root: one call per OU (and
+// page), whatever the number of accounts.
+func readOUTree(ctx context.Context, api OrganizationsAPI) (*ouTree, error) {
+	t := &ouTree{name: map[string]string{}, parent: map[string]string{}}
+	roots, err := api.ListRoots(ctx, &organizations.ListRootsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("organizations ListRoots: %w", err)
+	}
+	type item struct {
+		id    string
+		depth int
+	}
+	var queue []item
+	for _, r := range roots.Roots {
+		queue = append(queue, item{id: aws.ToString(r.Id)})
+	}
+	rootIDs := map[string]bool{}
+	for _, q := range queue {
+		rootIDs[q.id] = true
+	}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		if cur.depth > maxOUDepth {
+			continue
+		}
+		var token *string
+		for {
+			out, err := api.ListOrganizationalUnitsForParent(ctx, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(cur.id), NextToken: token})
+			if err != nil {
+				return nil, fmt.Errorf("organizations ListOrganizationalUnitsForParent %s: %w", cur.id, err)
+			}
+			for _, ou := range out.OrganizationalUnits {
+				id := aws.ToString(ou.Id)
+				if _, seen := t.name[id]; seen || id == "" {
+					continue
+				}
+				t.name[id] = aws.ToString(ou.Name)
+				if !rootIDs[cur.id] {
+					t.parent[id] = cur.id
+				}
+				queue = append(queue, item{id: id, depth: cur.depth + 1})
+			}
+			token = out.NextToken
+			if token == nil || *token == "" {
+				break
+			}
+		}
+	}
+	return t, nil
+}
+
+// path returns the OU names from an OU up to the root, nearest first.
+func (t *ouTree) path(ou string) []string {
+	var out []string
+	for i := 0; ou != "" && i <= maxOUDepth; i++ {
+		n, ok := t.name[ou]
+		if !ok {
+			break
+		}
+		out = append(out, n)
+		ou = t.parent[ou]
+	}
+	return out
+}
 
 // FromOrganizations lists the organisation's accounts as an inventory:
 // regions and role from the file's defaults, class from the account tag
 // src.ClassFromTag, else the nearest OU named in src.ClassFromOU, else
 // src.DefaultClass. Accounts that are not ACTIVE are left out unless
-// src.IncludeSuspended.
+// src.IncludeSuspended. Calls: ListRoots and ListOrganizationalUnitsForParent
+// once per OU for the tree, ListAccounts per page, and per account one
+// ListParents and ListTagsForResource.
 func FromOrganizations(ctx context.Context, api OrganizationsAPI, src OrganizationsSource, defaults *InventoryFile) (*Inventory, error) {
 	if defaults == nil {
 		defaults = &InventoryFile{}
 	}
-	ouNames := map[string]string{}
-	parents := map[string]string{} // child id -> parent id ("" for root)
-	parentOf := func(id string) (string, error) {
-		if p, ok := parents[id]; ok {
-			return p, nil
-		}
-		out, err := api.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(id)})
-		if err != nil {
-			return "", fmt.Errorf("organizations ListParents %s: %w", id, err)
-		}
-		p := ""
-		if len(out.Parents) > 0 && out.Parents[0].Type == orgtypes.ParentTypeOrganizationalUnit {
-			p = aws.ToString(out.Parents[0].Id)
-		}
-		parents[id] = p
-		return p, nil
-	}
-	ouName := func(id string) (string, error) {
-		if n, ok := ouNames[id]; ok {
-			return n, nil
-		}
-		out, err := api.DescribeOrganizationalUnit(ctx, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String(id)})
-		if err != nil {
-			return "", fmt.Errorf("organizations DescribeOrganizationalUnit %s: %w", id, err)
-		}
-		n := ""
-		if out.OrganizationalUnit != nil {
-			n = aws.ToString(out.OrganizationalUnit.Name)
-		}
-		ouNames[id] = n
-		return n, nil
+	tree, err := readOUTree(ctx, api)
+	if err != nil {
+		return nil, err
 	}
 	var accounts []Account
 	var token *string
@@ -94,23 +143,13 @@ func FromOrganizations(ctx context.Context, api OrganizationsAPI, src Organizati
 			if err := listTags(ctx, api, id, entry.Tags); err != nil {
 				return nil, err
 			}
-			// The OU path, nearest first.
+			parents, err := api.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(id)})
+			if err != nil {
+				return nil, fmt.Errorf("organizations ListParents %s: %w", id, err)
+			}
 			var path []string
-			cur := id
-			for depth := 0; depth < maxOUDepth; depth++ {
-				p, err := parentOf(cur)
-				if err != nil {
-					return nil, err
-				}
-				if p == "" {
-					break
-				}
-				n, err := ouName(p)
-				if err != nil {
-					return nil, err
-				}
-				path = append(path, n)
-				cur = p
+			if len(parents.Parents) > 0 && parents.Parents[0].Type == orgtypes.ParentTypeOrganizationalUnit {
+				path = tree.path(aws.ToString(parents.Parents[0].Id))
 			}
 			if len(path) > 0 {
 				entry.OU = path[0]

@@ -10,9 +10,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/stewardhq/steward/internal/awssim"
 )
 
-// fakeOrganizations answers the four Organizations calls in the AWS JSON
+// fakeOrganizations answers the Organizations calls in the AWS JSON
 // 1.1 protocol, for an organisation of three accounts in two pages:
 //
 //	root
@@ -20,8 +22,8 @@ import (
 //	│   └── ou-web "Web" ── 222222222222
 //	└── 333333333333 (SUSPENDED) and 444444444444 at the root
 //
-// internal/awssim has no Organizations yet; this stands in for it, over
-// HTTP through the SDK client all the same.
+// It covers what the sim's organisation does not: nested OUs, paginated
+// tags and suspended accounts; TestFromOrganizationsSim runs on the sim.
 func fakeOrganizations(t *testing.T) (string, *sync.Map) {
 	calls := &sync.Map{}
 	accounts := []map[string]any{
@@ -38,7 +40,10 @@ func fakeOrganizations(t *testing.T) (string, *sync.Map) {
 		"333333333333": {"Id": "r-root", "Type": "ROOT"},
 		"444444444444": {"Id": "r-root", "Type": "ROOT"},
 	}
-	names := map[string]string{"ou-prod": "Prod", "ou-web": "Web"}
+	children := map[string][]any{
+		"r-root":  {map[string]any{"Id": "ou-prod", "Name": "Prod"}},
+		"ou-prod": {map[string]any{"Id": "ou-web", "Name": "Web"}},
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSOrganizationsV20161128.")
 		n, _ := calls.LoadOrStore(op, new(int))
@@ -56,9 +61,10 @@ func fakeOrganizations(t *testing.T) (string, *sync.Map) {
 			}
 		case "ListParents":
 			out = map[string]any{"Parents": []any{parents[in["ChildId"].(string)]}}
-		case "DescribeOrganizationalUnit":
-			id := in["OrganizationalUnitId"].(string)
-			out = map[string]any{"OrganizationalUnit": map[string]any{"Id": id, "Name": names[id]}}
+		case "ListRoots":
+			out = map[string]any{"Roots": []any{map[string]any{"Id": "r-root", "Name": "Root"}}}
+		case "ListOrganizationalUnitsForParent":
+			out = map[string]any{"OrganizationalUnits": append([]any{}, children[in["ParentId"].(string)]...)}
 		case "ListTagsForResource":
 			if in["ResourceId"] == "111111111111" {
 				if in["NextToken"] == nil {
@@ -121,9 +127,11 @@ organizations:
 	if a := got["444444444444"]; a.Name != "lab-by-hand" || a.Class != "sandbox" || a.Source != "file" {
 		t.Fatalf("the file's entry should win: %+v", a)
 	}
-	n, _ := calls.Load("DescribeOrganizationalUnit")
-	if *(n.(*int)) != 2 {
-		t.Fatalf("DescribeOrganizationalUnit called %d times, want 2 (cached per OU)", *(n.(*int)))
+	for op, want := range map[string]int{"ListRoots": 1, "ListOrganizationalUnitsForParent": 3, "ListAccounts": 2, "ListParents": 3} {
+		n, _ := calls.Load(op)
+		if n == nil || *(n.(*int)) != want {
+			t.Fatalf("%s called %v times, want %d", op, n, want)
+		}
 	}
 	// Without the suspended filter.
 	f.Organizations.IncludeSuspended = true
@@ -134,4 +142,48 @@ organizations:
 	if a, _ := inv.Account("333333333333"); a.Class != "unclassified" {
 		t.Fatalf("default class: %+v", a)
 	}
+}
+
+// TestFromOrganizationsSim reads the sim's organisation: accounts with an
+// OU path and tags, through the SDK client over HTTP.
+func TestFromOrganizationsSim(t *testing.T) {
+	e := newEnv(t)
+	e.needSim(t, "seeding an organisation")
+	for _, a := range []awssim.AccountInfo{
+		{ID: homeAccount, Name: "management", Class: "management"},
+		{ID: testAccounts[0], Name: "payments", OU: "Root/Prod", Tags: map[string]string{"steward:class": "pci"}},
+		{ID: testAccounts[1], Name: "web", OU: "Root/Prod/Web"},
+		{ID: testAccounts[2], Name: "lab", OU: "Root/Sandbox"},
+		{ID: testAccounts[3], Name: "loose"},
+	} {
+		if err := e.sim.AddAccount(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.cloud(t, nil)
+	f := &InventoryFile{Role: roleTmpl, Regions: []string{"us-east-1"}, Organizations: OrganizationsSource{Enabled: true,
+		ClassFromTag: "steward:class", ClassFromOU: map[string]string{"Prod": "production", "Sandbox": "sandbox"}, DefaultClass: "other"}}
+	inv, err := LoadInventory(context.Background(), f, c.Organizations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]string{ // id -> class, OU
+		testAccounts[0]: {"pci", "Prod"},
+		testAccounts[1]: {"production", "Web"},
+		testAccounts[2]: {"sandbox", "Sandbox"},
+		testAccounts[3]: {"other", ""},
+	}
+	for id, w := range want {
+		a, err := inv.Account(id)
+		if err != nil {
+			t.Fatalf("%s: %v (inventory %v)", id, err, inv.Accounts())
+		}
+		if a.Class != w[0] || a.OU != w[1] || a.Role != RoleFor(roleTmpl, id) {
+			t.Fatalf("%s: class %q OU %q role %q, want %q %q", id, a.Class, a.OU, a.Role, w[0], w[1])
+		}
+	}
+	if a, _ := inv.Account(testAccounts[0]); a.Tags["steward:class"] != "pci" {
+		t.Fatalf("tags: %v", a.Tags)
+	}
+	t.Logf("%d accounts from the sim's organisation", len(inv.Accounts()))
 }
