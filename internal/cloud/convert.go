@@ -244,6 +244,14 @@ func fieldNames(t reflect.Type) []string {
 
 func toInt(v any) (int64, error) {
 	switch n := v.(type) {
+	case string:
+		// Some APIs carry integers as strings (Route 53's MaxItems), and
+		// Step Functions takes them so; the Go SDK types them as numbers.
+		i, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("want an integer, got the string %q", n)
+		}
+		return i, nil
 	case json.Number:
 		if i, err := n.Int64(); err == nil {
 			return i, nil
@@ -330,15 +338,21 @@ func FormatTime(t time.Time) string {
 // renderOutput turns an SDK output struct into steward's JSON value model
 // in the API's PascalCase shape: ResultMetadata and unset fields dropped,
 // numbers as json.Number, times as FormatTime, blobs as base64.
-func renderOutput(v reflect.Value) any {
-	out, ok := render(v)
+//
+// stringNumbers names fields the Go SDK types as numbers where the API
+// (and so Step Functions) has strings, e.g. Route 53's MaxItems.
+func renderOutput(v reflect.Value, stringNumbers map[string]bool) any {
+	r := renderer{stringNumbers: stringNumbers}
+	out, ok := r.render(v)
 	if !ok {
 		return map[string]any{}
 	}
 	return out
 }
 
-func render(v reflect.Value) (any, bool) {
+type renderer struct{ stringNumbers map[string]bool }
+
+func (r renderer) render(v reflect.Value) (any, bool) {
 	switch v.Kind() {
 	case reflect.Invalid:
 		return nil, false
@@ -349,14 +363,14 @@ func render(v reflect.Value) (any, bool) {
 		e := v.Elem()
 		if v.Kind() == reflect.Interface && e.Kind() == reflect.Pointer && !e.IsNil() {
 			if name, ok := unionMember(e.Elem()); ok {
-				inner, ok := render(e.Elem().FieldByName("Value"))
+				inner, ok := r.render(e.Elem().FieldByName("Value"))
 				if !ok {
 					return map[string]any{}, true
 				}
 				return map[string]any{name: inner}, true
 			}
 		}
-		return render(e)
+		return r.render(e)
 	case reflect.Struct:
 		if v.Type() == timeType {
 			return FormatTime(v.Interface().(time.Time)), true
@@ -368,7 +382,10 @@ func render(v reflect.Value) (any, bool) {
 			if !f.IsExported() || f.Name == "ResultMetadata" {
 				continue
 			}
-			if x, ok := render(v.Field(i)); ok {
+			if x, ok := r.render(v.Field(i)); ok {
+				if n, isNum := x.(json.Number); isNum && r.stringNumbers[f.Name] {
+					x = string(n)
+				}
 				m[f.Name] = x
 			}
 		}
@@ -401,7 +418,7 @@ func render(v reflect.Value) (any, bool) {
 		}
 		arr := make([]any, v.Len())
 		for i := range arr {
-			arr[i], _ = render(v.Index(i))
+			arr[i], _ = r.render(v.Index(i))
 		}
 		return arr, true
 	case reflect.Map:
@@ -411,7 +428,7 @@ func render(v reflect.Value) (any, bool) {
 		m := make(map[string]any, v.Len())
 		it := v.MapRange()
 		for it.Next() {
-			x, _ := render(it.Value())
+			x, _ := r.render(it.Value())
 			m[fmt.Sprint(it.Key().Interface())] = x
 		}
 		return m, true

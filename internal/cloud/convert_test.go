@@ -49,7 +49,7 @@ func TestRenderOutput(t *testing.T) {
 		VolumeId: aws.String("vol-1"), Size: aws.Int32(8), Encrypted: aws.Bool(false), CreateTime: &ts,
 		VolumeType: ec2types.VolumeTypeGp3, Attachments: []ec2types.VolumeAttachment{},
 	}}}
-	got := renderOutput(reflect.ValueOf(out))
+	got := renderOutput(reflect.ValueOf(out), nil)
 	b, _ := json.Marshal(got)
 	want := `{"Volumes":[{"Attachments":[],"CreateTime":"2024-05-06T07:08:09.120Z","Encrypted":false,"Size":8,"VolumeId":"vol-1","VolumeType":"gp3"}]}`
 	if string(b) != want {

@@ -48,34 +48,25 @@ var placeboServices = map[string]string{
 // placeboExceptions are recordings that cannot be compared, and why. The
 // read-only operations the sim serves are compared; the rest are here.
 var placeboExceptions = map[string]string{
-	"ec2.AuthorizeSecurityGroupIngress":                   "mutation of a recorded group id",
-	"ec2.RevokeSecurityGroupIngress":                      "mutation of a recorded group id",
-	"ec2.RevokeSecurityGroupEgress":                       "mutation of a recorded group id",
-	"ec2.ReleaseAddress":                                  "mutation of a recorded allocation id",
-	"ec2.DetachVolume":                                    "mutation of a recorded volume id",
-	"ec2.DeleteVolume":                                    "mutation of a recorded volume id",
-	"ec2.DeleteVpc":                                       "VPCs are not simulated",
-	"ec2.CreateVpc":                                       "VPCs are not simulated",
-	"ec2.DeleteSecurityGroup":                             "mutation of a recorded group id",
-	"ec2.CreateSecurityGroup":                             "needs a VPC id from the recording",
-	"ec2.AllocateAddress":                                 "mutation",
-	"ec2.ModifyInstanceMetadataOptions":                   "mutation of a recorded instance id",
-	"ec2.ModifyInstanceMetadataDefaults":                  "account-level metadata defaults are not simulated",
-	"ec2.GetInstanceMetadataDefaults":                     "account-level metadata defaults are not simulated",
-	"rds.ModifyDBInstance":                                "mutation of a recorded instance id",
-	"elasticloadbalancing.DescribeTags":                   "needs recorded load balancer ARNs",
-	"elasticloadbalancing.DescribeLoadBalancerAttributes": "needs a recorded load balancer ARN",
-	"tagging.GetResources":                                "the sim has no tagging API yet",
-	"cloudtrail.LookupEvents":                             "the sim has no CloudTrail yet",
-	"cloudfront.GetDistributionConfig":                    "the sim has no CloudFront yet",
-	"cloudfront.UpdateDistribution":                       "the sim has no CloudFront yet",
-	"cloudfront.ListDistributions":                        "the sim has no CloudFront yet",
-	"route53.ListResourceRecordSets":                      "the sim has no Route 53 yet",
-	"route53.ListHostedZones":                             "the sim has no Route 53 yet",
-	"route53.ChangeResourceRecordSets":                    "the sim has no Route 53 yet",
-	"s3-control.GetPublicAccessBlock":                     "S3 Control is not a service of the integration",
-	"s3-control.PutPublicAccessBlock":                     "S3 Control is not a service of the integration",
-	"config.SelectResourceConfig":                         "AWS Config is not a service of the integration",
+	"ec2.AuthorizeSecurityGroupIngress":  "mutation of a recorded group id",
+	"ec2.RevokeSecurityGroupIngress":     "mutation of a recorded group id",
+	"ec2.RevokeSecurityGroupEgress":      "mutation of a recorded group id",
+	"ec2.ReleaseAddress":                 "mutation of a recorded allocation id",
+	"ec2.DetachVolume":                   "mutation of a recorded volume id",
+	"ec2.DeleteVolume":                   "mutation of a recorded volume id",
+	"ec2.DeleteVpc":                      "VPCs are not simulated",
+	"ec2.CreateVpc":                      "VPCs are not simulated",
+	"ec2.DeleteSecurityGroup":            "mutation of a recorded group id",
+	"ec2.CreateSecurityGroup":            "needs a VPC id from the recording",
+	"ec2.AllocateAddress":                "mutation",
+	"ec2.ModifyInstanceMetadataOptions":  "mutation of a recorded instance id",
+	"ec2.ModifyInstanceMetadataDefaults": "account-level metadata defaults are not simulated",
+	"rds.ModifyDBInstance":               "mutation of a recorded instance id",
+	"cloudfront.UpdateDistribution":      "the sim has no CloudFront yet",
+	"route53.ChangeResourceRecordSets":   "the sim has no Route 53 yet",
+	"s3-control.GetPublicAccessBlock":    "S3 Control is not a service of the integration",
+	"s3-control.PutPublicAccessBlock":    "S3 Control is not a service of the integration",
+	"config.SelectResourceConfig":        "AWS Config is not a service of the integration",
 }
 
 // placeboFileExceptions are single recordings that cannot pass, and why.
@@ -89,6 +80,18 @@ var placeboFileExceptions = map[string]string{
 var placeboParams = map[string]func(seeded map[string]string) string{
 	"iam.GetPolicyVersion": func(s map[string]string) string {
 		return `{"PolicyArn":"` + s["policy"] + `","VersionId":"v1"}`
+	},
+	"elasticloadbalancing.DescribeTags": func(s map[string]string) string {
+		return `{"ResourceArns":["` + s["lb"] + `"]}`
+	},
+	"elasticloadbalancing.DescribeLoadBalancerAttributes": func(s map[string]string) string {
+		return `{"LoadBalancerArn":"` + s["lb"] + `"}`
+	},
+	"cloudfront.GetDistributionConfig": func(s map[string]string) string {
+		return `{"Id":"` + s["distribution"] + `"}`
+	},
+	"route53.ListResourceRecordSets": func(s map[string]string) string {
+		return `{"HostedZoneId":"` + s["zone"] + `"}`
 	},
 }
 
@@ -106,8 +109,8 @@ func TestResultShapesAgainstPlacebo(t *testing.T) {
 	e.needSim(t, "seeding one of each resource kind")
 	c := e.cloud(t, nil)
 	acct, region := testAccounts[0], testRegions[0]
-	seeded := seedPlacebo(t, e, acct, region)
 	ctx := WithTarget(context.Background(), Target{Account: acct, Region: region})
+	seeded := seedPlacebo(t, e, c, ctx, acct, region)
 
 	pass, total := 0, 0
 	skipped := map[string]int{}
@@ -177,7 +180,7 @@ func TestResultShapesAgainstPlacebo(t *testing.T) {
 }
 
 // seedPlacebo adds one resource of each kind the compared operations list.
-func seedPlacebo(t testing.TB, e *env, acct, region string) map[string]string {
+func seedPlacebo(t testing.TB, e *env, c *Cloud, ctx context.Context, acct, region string) map[string]string {
 	t.Helper()
 	res := awssim.Resources{
 		Volumes:        []awssim.Volume{{Tags: awssim.Tags{{Key: "Name", Value: "v"}}}, {Attachments: []awssim.VolumeAttachment{{InstanceID: "i-0123456789abcdef0"}}}},
@@ -185,7 +188,8 @@ func seedPlacebo(t testing.TB, e *env, acct, region string) map[string]string {
 		SecurityGroups: []awssim.SecurityGroup{{Name: "web", Ingress: []awssim.SecurityGroupRule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CidrIPv4: "0.0.0.0/0"}}}},
 		Addresses:      []awssim.Address{{}},
 		DBInstances:    []awssim.DBInstance{{ID: "db1"}},
-		LoadBalancers:  []awssim.LoadBalancer{{Name: "lb1"}},
+		LoadBalancers:  []awssim.LoadBalancer{{Name: "lb1", Tags: awssim.Tags{{Key: "team", Value: "web"}}}},
+		IMDSDefaults:   &awssim.IMDSDefaults{HTTPTokens: "required", HTTPEndpoint: "enabled"},
 	}
 	if err := e.sim.AddResources(acct, region, res); err != nil {
 		t.Fatal(err)
@@ -193,7 +197,29 @@ func seedPlacebo(t testing.TB, e *env, acct, region string) map[string]string {
 	if err := e.sim.AddIAM(acct, awssim.Resources{Policies: []awssim.Policy{{Name: "p1"}}}); err != nil {
 		t.Fatal(err)
 	}
-	return map[string]string{"policy": "arn:aws:iam::" + acct + ":policy/p1"}
+	if err := e.sim.AddHostedZones(acct, awssim.HostedZone{ID: "Z0123456789ABCDEFGHIJ", Name: "example.com.",
+		Records: []awssim.RecordSet{{Name: "www.example.com.", Type: "CNAME", TTL: 300, Values: []string{"bucket.s3.amazonaws.com"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.AddDistributions(acct, awssim.Distribution{ID: "E0123456789ABC", Comment: "site",
+		Origins: []awssim.DistributionOrigin{{ID: "s3", DomainName: "bucket.s3.amazonaws.com"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.AddCloudTrailEvents(acct, region, awssim.CloudTrailEvent{EventName: "DeleteBucket", EventSource: "s3.amazonaws.com",
+		Username: "alice", Resources: []awssim.CloudTrailResource{{Type: "AWS::S3::Bucket", Name: "bucket"}}}); err != nil {
+		t.Fatal(err)
+	}
+	lbs := mustInvoke(t, c, ctx, ResourcePrefix+"elasticloadbalancingv2:describeLoadBalancers", `{}`)
+	lb, _ := lbs["LoadBalancers"].([]any)
+	if len(lb) == 0 {
+		t.Fatalf("no load balancer: %v", lbs)
+	}
+	return map[string]string{
+		"policy":       "arn:aws:iam::" + acct + ":policy/p1",
+		"lb":           lb[0].(map[string]any)["LoadBalancerArn"].(string),
+		"distribution": "E0123456789ABC",
+		"zone":         "Z0123456789ABCDEFGHIJ",
+	}
 }
 
 // shapeOf names a value's JSON type; botocore's recorded datetimes are
@@ -220,7 +246,7 @@ func shapeOf(v any) string {
 }
 
 // paginationFields may be recorded but need not be in a one-page result.
-var paginationFields = map[string]bool{"NextToken": true, "Marker": true, "NextMarker": true, "ResponseMetadata": true}
+var paginationFields = map[string]bool{"NextToken": true, "Marker": true, "NextMarker": true, "PaginationToken": true, "ResponseMetadata": true}
 
 // compareShape returns the differences between a recorded response and a
 // result: at the top level, fields the recording has and the result

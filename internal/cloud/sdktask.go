@@ -157,7 +157,7 @@ func (c *Cloud) Invoke(ctx context.Context, call *task.Call) (any, error) {
 		c.forgetExpired(err, t.Account, role)
 		return nil, ce
 	}
-	return renderOutput(out), nil
+	return renderOutput(out, spec.StringNumbers), nil
 }
 
 // roleArnOf reads Step Functions' Credentials field: {"RoleArn": "..."}.

@@ -28,6 +28,9 @@ type serviceSpec struct {
 	// Global services have one endpoint for every region: their calls
 	// skip the inventory's region check.
 	Global bool
+	// StringNumbers are output fields the API has as strings and the Go
+	// SDK as numbers; they are rendered as strings.
+	StringNumbers map[string]bool
 	// New builds the client; customEndpoint is true when every service
 	// shares one non-AWS endpoint (S3 then uses path-style addressing).
 	New func(cfg aws.Config, customEndpoint bool) any
@@ -41,7 +44,7 @@ var serviceSpecs = map[string]serviceSpec{
 	"s3": {Prefix: "S3", New: func(c aws.Config, custom bool) any {
 		return s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = custom })
 	}},
-	"route53":    {Prefix: "Route53", Global: true, New: func(c aws.Config, _ bool) any { return route53.NewFromConfig(c) }},
+	"route53":    {Prefix: "Route53", Global: true, StringNumbers: map[string]bool{"MaxItems": true}, New: func(c aws.Config, _ bool) any { return route53.NewFromConfig(c) }},
 	"cloudfront": {Prefix: "CloudFront", Global: true, New: func(c aws.Config, _ bool) any { return cloudfront.NewFromConfig(c) }},
 	"elasticloadbalancingv2": {Prefix: "ElasticLoadBalancingV2", New: func(c aws.Config, _ bool) any {
 		return elasticloadbalancingv2.NewFromConfig(c)
