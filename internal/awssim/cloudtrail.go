@@ -71,7 +71,7 @@ func (ev *CloudTrailEvent) fill(account, region string, now time.Time, id func()
 			ev.EventSource = str(raw, "eventSource")
 		}
 		if ev.EventTime.IsZero() {
-			ev.EventTime, _ = time.Parse(time.RFC3339, str(raw, "eventTime"))
+			ev.EventTime = parseEventTime(str(raw, "eventTime"))
 		}
 		if ev.Region == "" {
 			ev.Region = str(raw, "awsRegion")
@@ -129,6 +129,18 @@ func (ev *CloudTrailEvent) fill(account, region string, now time.Time, id func()
 	}
 	ev.Resources = append([]CloudTrailResource(nil), ev.Resources...)
 	return nil
+}
+
+// parseEventTime reads a record's eventTime: RFC 3339 as CloudTrail
+// writes it, or the "2006-01-02 15:04:05.000" UTC form some log pipelines
+// (Panther) rewrite it to. It returns the zero time for anything else.
+func parseEventTime(s string) time.Time {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }
 
 // cloudTrailUsername is the Username LookupEvents shows for an identity.
