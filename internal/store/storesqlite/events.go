@@ -17,21 +17,42 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
 // AppendEvents implements store.EventStore: one write op, grouped with
-// other writers' into one transaction by the writer goroutine.
+// other writers' into one transaction by the writer goroutine; the events
+// go in with multi-row INSERTs whose RETURNING clause says which were new.
 func (db *DB) AppendEvents(ctx context.Context, events []store.Event) ([]bool, error) {
 	fresh := make([]bool, len(events))
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		st := db.stmt(tx, "insertEvent")
-		for i, e := range events {
-			res, err := st.ExecContext(ctx, e.ID, e.Source, e.DetailType, e.Account, e.Region, ms(e.Time), ms(e.Received), e.Via, e.Body)
-			if err != nil {
-				return fmt.Errorf("append event %s: %w", e.ID, err)
+		for i := range fresh {
+			fresh[i] = false // the write may run twice (see write)
+		}
+		for start := 0; start < len(events); start += maxIngestRows {
+			chunk := events[start:min(start+maxIngestRows, len(events))]
+			args := make([]any, 0, len(chunk)*9)
+			for _, e := range chunk {
+				args = append(args, e.ID, e.Source, e.DetailType, e.Account, e.Region, ms(e.Time), ms(e.Received), e.Via, e.Body)
 			}
-			n, err := res.RowsAffected()
+			rows, err := db.stmt(tx, fmt.Sprintf("appendEvents%d", len(chunk))).QueryContext(ctx, args...)
 			if err != nil {
-				return err
+				return fmt.Errorf("append events: %w", err)
 			}
-			fresh[i] = n == 1
+			inserted := map[string]bool{}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return fmt.Errorf("append events: %w", err)
+				}
+				inserted[id] = true
+			}
+			if err := rows.Close(); err != nil {
+				return fmt.Errorf("append events: %w", err)
+			}
+			for i, e := range chunk {
+				if inserted[e.ID] {
+					fresh[start+i] = true
+					delete(inserted, e.ID) // a repeated id in one batch is new once
+				}
+			}
 		}
 		return nil
 	})
@@ -40,6 +61,9 @@ func (db *DB) AppendEvents(ctx context.Context, events []store.Event) ([]bool, e
 	}
 	return fresh, nil
 }
+
+// maxIngestRows is how many events one INSERT carries.
+const maxIngestRows = 32
 
 const eventColumns = `seq, id, source, detail_type, account, region, time, received, via, body, processed`
 
@@ -227,5 +251,8 @@ func (db *DB) ListRules(ctx context.Context) ([]store.StoredRule, error) {
 }
 
 func init() {
-	writeStatements["insertEvent"] = `INSERT INTO events (id, source, detail_type, account, region, time, received, via, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	for n := 1; n <= maxIngestRows; n++ {
+		writeStatements[fmt.Sprintf("appendEvents%d", n)] = `INSERT INTO events (id, source, detail_type, account, region, time, received, via, body) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ") + ` ON CONFLICT (id) DO NOTHING RETURNING id`
+	}
 }
