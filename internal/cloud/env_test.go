@@ -54,7 +54,11 @@ func newEnv(t testing.TB) *env {
 		return &env{endpoint: ep, clock: fc}
 	}
 	s := awssim.New(awssim.Options{Now: fc.Now})
-	for _, id := range append([]string{homeAccount}, testAccounts...) {
+	// steward's home is the organisation's management account.
+	if err := s.AddAccount(awssim.AccountInfo{ID: homeAccount, Name: "home", Class: "management"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range testAccounts {
 		if err := s.AddAccount(awssim.AccountInfo{ID: id, Name: "acct-" + id}); err != nil {
 			t.Fatal(err)
 		}

@@ -318,3 +318,44 @@ func TestSDKTaskAWSRejectsRequest(t *testing.T) {
 		t.Fatalf("expired credentials still cached: %d AssumeRole calls, want %d", stsCalls(c), before+1)
 	}
 }
+
+// TestSDKTaskEveryService drives one read call of every service of the
+// integration and checks the result is an object.
+func TestSDKTaskEveryService(t *testing.T) {
+	e := newEnv(t)
+	c := e.cloud(t, nil)
+	ctx := WithTarget(context.Background(), Target{Account: homeAccount, Region: testRegions[0]})
+	calls := []struct{ resource, params string }{
+		{"ec2:describeVolumes", `{"MaxResults":5}`},
+		{"iam:listRoles", `{}`},
+		{"s3:listBuckets", `{}`},
+		{"route53:listHostedZones", `{"MaxItems":"10"}`},
+		{"cloudfront:listDistributions", `{}`},
+		{"elasticloadbalancingv2:describeLoadBalancers", `{}`},
+		{"rds:describeDBInstances", `{}`},
+		{"cloudtrail:lookupEvents", `{"MaxResults":5}`},
+		{"cloudwatch:getMetricStatistics", `{"Namespace":"AWS/EC2","MetricName":"CPUUtilization","StartTime":"2025-01-01T00:00:00Z","EndTime":"2025-01-02T00:00:00Z","Period":3600,"Statistics":["Average"]}`},
+		{"sts:getCallerIdentity", `{}`},
+		{"organizations:listAccounts", `{}`},
+		{"sns:listTopics", `{}`},
+		{"securityhub:getFindings", `{"MaxResults":5}`},
+		{"resourcegroupstaggingapi:getResources", `{}`},
+	}
+	if len(calls) != len(ServiceNames()) {
+		t.Fatalf("%d calls for %d services", len(calls), len(ServiceNames()))
+	}
+	pass := 0
+	for _, tt := range calls {
+		out, err := invoke(t, c, ctx, ResourcePrefix+tt.resource, tt.params, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tt.resource, err)
+			continue
+		}
+		if _, ok := out.(map[string]any); !ok {
+			t.Errorf("%s: result %T", tt.resource, out)
+			continue
+		}
+		pass++
+	}
+	t.Logf("one call per service: %d/%d pass", pass, len(calls))
+}
