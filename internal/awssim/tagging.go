@@ -124,7 +124,7 @@ type xJSONTag struct {
 }
 
 type xTagMapping struct {
-	ResourceARN string `json:"ResourceARN"`
+	ResourceARN string     `json:"ResourceARN"`
 	Tags        []xJSONTag `json:"Tags"`
 }
 
