@@ -131,6 +131,11 @@ func (s *route53Service) Operation(r *Request) (string, error) {
 }
 
 func (s *route53Service) WriteError(w http.ResponseWriter, r *Request, e *APIError) {
+	if e.Code == "Throttling" && r.Action == "ChangeResourceRecordSets" {
+		// Route 53 throttles concurrent changes to one zone this way.
+		e = &APIError{Status: 400, Code: "PriorRequestNotComplete",
+			Message: "The request was rejected because Route 53 was still processing a prior request.", Sender: true}
+	}
 	writeRESTXMLError(w, r, route53Namespace, e)
 }
 
