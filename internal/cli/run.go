@@ -22,6 +22,7 @@ func newRunCmd() *cobra.Command {
 		history  bool
 		realTime bool
 		name     string
+		awsf     awsFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -59,6 +60,9 @@ and exits 0 however the execution ended.`,
 			}
 			tasks := task.NewRegistry()
 			task.RegisterBasics(tasks)
+			if err := awsf.registerCloud(cmd.Context(), tasks); err != nil {
+				return err
+			}
 			res, err := engine.Run(cmd.Context(), engine.RunParams{
 				Machine: m, Input: in, Tasks: tasks, RealTime: realTime, History: history, ExecutionName: name,
 			})
@@ -77,6 +81,7 @@ and exits 0 however the execution ended.`,
 	cmd.Flags().BoolVar(&history, "history", false, "include the execution history, with Step Functions' event names")
 	cmd.Flags().BoolVar(&realTime, "real-time", false, "let waits and retry delays take real time")
 	cmd.Flags().StringVar(&name, "name", "", "execution name (default: a UUID)")
+	awsf.register(cmd)
 	return cmd
 }
 

@@ -55,12 +55,14 @@ key in DIR/access-key.json. With neither, serve makes a key, stores it there
 	cmd.Flags().StringVar(&p.dataDir, "data", defaultDataDir, "data directory: the store and the access key")
 	cmd.Flags().StringVar(&p.addr, "addr", defaultAddr, "address to listen on (host:port)")
 	cmd.Flags().StringVar(&p.rulesFile, "rules", "", "rules file (YAML) to load at start; rules saved with steward rules put are kept in the store")
+	p.aws.register(cmd)
 	return cmd
 }
 
 type serveParams struct {
 	dataDir, addr string
 	rulesFile     string
+	aws           awsFlags
 }
 
 // serve runs steward until ctx ends.
@@ -89,6 +91,9 @@ func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
 
 	tasks := task.NewRegistry()
 	task.RegisterBasics(tasks)
+	if err := p.aws.registerCloud(ctx, tasks); err != nil {
+		return err
+	}
 	host, _ := os.Hostname()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "steward: "+format+"\n", args...) }
 	// One process owns the data directory (the store's lock), so a fixed

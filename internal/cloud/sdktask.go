@@ -105,7 +105,11 @@ func (c *Cloud) Invoke(ctx context.Context, call *task.Call) (any, error) {
 		return nil, &CallError{Service: "?", Action: "?", ASL: &asl.Error{Name: asl.ErrTaskFailed, Cause: err.Error()}, Err: err}
 	}
 	t := Target{Account: c.cfg.DefaultAccount, Region: c.cfg.DefaultRegion}
-	if ct, ok := TargetFrom(ctx); ok {
+	ct, ok := TargetFrom(ctx)
+	if !ok && call.ExecutionInput != nil {
+		ct, ok = TargetFromInput(call.ExecutionInput), true
+	}
+	if ok {
 		if ct.Account != "" {
 			t.Account = ct.Account
 		}

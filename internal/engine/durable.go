@@ -829,7 +829,7 @@ func (a *actor) launch(r *xrun) {
 	}
 	tc := r.Task
 	call := &task.Call{Resource: tc.Call.Resource, Input: tc.Call.Input, Token: tc.Token, IdempotencyKey: tc.Key,
-		ExecutionID: a.arn, StateName: r.State, Credentials: tc.Call.Credentials}
+		ExecutionID: a.arn, StateName: r.State, Credentials: tc.Call.Credentials, ExecutionInput: a.x.info.Input}
 	ctx, cancel := context.WithCancel(e.ctx)
 	a.inflight[r.ID] = &flight{key: tc.Key, cancel: cancel}
 	id, key, done, inbox := r.ID, tc.Key, a.done, a.inbox

@@ -379,6 +379,7 @@ func (r *runner) callTask(ctx context.Context, s *asl.State, in asl.StepInput, t
 		Resource:       tc.Resource,
 		Input:          tc.Input,
 		ExecutionID:    r.exec.ID,
+		ExecutionInput: r.exec.Input,
 		StateName:      s.Name,
 		Credentials:    tc.Credentials,
 		IdempotencyKey: fmt.Sprintf("%s/%s/%d/%d", r.exec.ID, s.Name, in.EnteredEventID, attempt),

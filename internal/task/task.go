@@ -29,6 +29,9 @@ type Call struct {
 	// ExecutionID and StateName say who is calling.
 	ExecutionID string
 	StateName   string
+	// ExecutionInput is the execution's input, for handlers that act where
+	// the event that started it happened (its "account" and "region").
+	ExecutionInput any
 	// Credentials is the Task state's Credentials field, if any.
 	Credentials any
 }
