@@ -54,8 +54,10 @@
 // # Faults and call accounting
 //
 // SetFaults makes a share of calls fail with the protocol's throttling
-// error (EC2: RequestLimitExceeded, HTTP 503; query services: Throttling,
-// HTTP 400) or InternalError 500, drawn from a seeded source (deterministic
+// error (EC2: RequestLimitExceeded, HTTP 503; query services, Route 53 and
+// CloudFront: Throttling, HTTP 400, Route 53's ChangeResourceRecordSets
+// PriorRequestNotComplete; S3: SlowDown, HTTP 503; JSON services:
+// ThrottlingException, HTTP 400) or InternalError 500, drawn from a seeded source (deterministic
 // for a given call order). Calls counts every call as "service:Action" and
 // "total", faults included; ResetCalls zeroes them.
 //
@@ -78,6 +80,43 @@
 //   - monitoring (CloudWatch, Smithy RPC v2 CBOR, the protocol of the
 //     aws-sdk-go-v2 cloudwatch module in go.mod): GetMetricStatistics over
 //     seeded datapoints.
+//   - s3 (REST/XML, path-style and virtual-host-style, S3's <Error> shape):
+//     buckets (global names, a home region, owned by one account): List
+//     (paging), Head, Create, Delete (BucketNotEmpty), GetBucketLocation,
+//     public access block, policy and policy status, tagging, website,
+//     PutObject and ListObjects(V2) minimal. New buckets get a full public
+//     access block, as AWS does since 2023. S3 Control (also signed "s3",
+//     path /v20180820/...): account-level Get/Put/DeletePublicAccessBlock.
+//   - route53 (REST/XML, global): hosted zones (Marker paging, apex NS and
+//     SOA added, HostedZoneNotEmpty), record sets in Route 53's order
+//     (StartRecordName/Type paging, alias records), ChangeResourceRecordSets
+//     (CREATE/DELETE/UPSERT, atomic, InvalidChangeBatch with AWS's
+//     messages), GetChange (PENDING until SettleDelay), tags.
+//   - cloudfront (REST/XML, global): distributions with their whole
+//     DistributionConfig document stored as sent; List (Marker paging),
+//     Get, GetConfig and Update with ETag / If-Match (InvalidIfMatchVersion,
+//     PreconditionFailed), Create, Delete (disabled and deployed only).
+//   - cloudtrail (awsJson1_1): LookupEvents over events seeded per account
+//     and region (AddCloudTrailEvents or YAML, from fields or a raw record):
+//     one LookupAttribute, StartTime/EndTime (default: the last 90 days),
+//     MaxResults 1..50, NextToken, newest first.
+//   - organizations (awsJson1_1): the organisation is Sim.Accounts (see
+//     organizationsService): DescribeOrganization, ListAccounts, ListRoots,
+//     ListOrganizationalUnitsForParent, ListParents, ListAccountsForParent,
+//     DescribeAccount, ListTagsForResource, paging; management account only.
+//   - tagging (awsJson1_1): GetResources (TagFilters, ResourceTypeFilters,
+//     ResourceARNList, paging), TagResources, UntagResources over the
+//     tagged resources of the other services.
+//   - securityhub (restJson1): BatchImportFindings (ASFF required fields
+//     checked), GetFindings (string filters such as Id, ComplianceStatus,
+//     WorkflowStatus, ResourceId; paging), BatchUpdateFindings (workflow,
+//     note, severity...); findings per account and region.
+//
+// The REST and JSON services keep their state in the service value (global
+// to the sim and keyed by account, and by region where AWS is regional)
+// rather than in RegionState.Ext; Sim.AddBuckets, AddHostedZones,
+// AddDistributions, AddCloudTrailEvents, AddFindings and
+// SetAccountPublicAccessBlock seed it from Go.
 //
 // # Adding a service
 //
@@ -154,6 +193,20 @@
 //	            name: CPUUtilization
 //	            dimensions: {InstanceId: i-0123456789abcdef0}
 //	            points: [{time: 2025-01-01T00:00:00Z, value: 3.5}]
+//	    s3_public_access_block: {block_public_acls: true}
+//	    buckets:
+//	      - {name: site, region: us-east-1, policy: '{"Statement":[]}', tags: {owner: web}, objects: {index.html: 120},
+//	         website: {index_document: index.html}, public_access_block: {block_public_policy: true}}
+//	    hosted_zones:
+//	      - name: example.com
+//	        records: [{name: www.example.com, type: A, alias: {hosted_zone_id: Z2FDTNDATAQYW2, dns_name: d1.cloudfront.net}}]
+//	    distributions:
+//	      - {id: E1OQK8XICQK4UM, comment: site, origins: [{domain_name: site.s3.amazonaws.com}]}
+//	    cloudtrail_events:
+//	      - {event_name: PutBucketPolicy, username: alice, event_time: 2025-01-01T00:00:00Z, resources: [{type: "AWS::S3::Bucket", name: site}]}
+//	      - {region: eu-west-1, raw: '{"eventID":"e-1","eventName":"CreateBucket",...}'}
+//	    findings:
+//	      - {region: us-east-1, json: '{"SchemaVersion":"2018-10-08","Id":"f-1",...}'}   # or asff: {mapping}
 //
 // Tags may be a mapping or a list of {key, value}. Missing ids, times,
 // states and sizes get defaults. For bulk seeding from Go (thousands of
