@@ -128,11 +128,10 @@ func TestCloudTrailOutsideData(t *testing.T) {
 	}
 	// Every record is seeded in its own region; lookups run with a window
 	// wide enough for the records' dates.
-	for i, m := range records {
+	for i := range records {
 		if err := sim.AddCloudTrailEvents(testAccount, testRegion, CloudTrailEvent{Raw: raws[i]}); err != nil {
 			t.Fatalf("%s: %v", files[i], err)
 		}
-		_ = m
 	}
 	start, end := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), clock.Now()
 	checked, passed := 0, 0

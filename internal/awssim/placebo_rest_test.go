@@ -18,12 +18,8 @@ import (
 )
 
 // The placebo shape check for the REST and JSON services: s3-control,
-// cloudfront, route53 and tagging recordings get adapters here; their
-// service-wide skips are dropped.
+// cloudfront, route53, tagging and cloudtrail recordings get adapters here.
 func init() {
-	for _, svc := range []string{"s3-control", "cloudfront", "route53", "tagging", "cloudtrail"} {
-		delete(placeboSkips, svc)
-	}
 	for k, v := range placeboRESTCalls {
 		placeboCalls[k] = v
 	}

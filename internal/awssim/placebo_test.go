@@ -53,12 +53,7 @@ func sharedTestdata(t *testing.T) string {
 // placeboSkips are the recorded services and operations the sim does not
 // serve, with the reason.
 var placeboSkips = map[string]string{
-	"s3-control":                         "S3 Control is a REST service, not part of the query-protocol sim",
-	"cloudfront":                         "CloudFront is a REST service, not part of the query-protocol sim",
-	"tagging":                            "Resource Groups Tagging API is a JSON service, not part of the query-protocol sim",
-	"cloudtrail":                         "CloudTrail is a JSON service, not part of the query-protocol sim",
-	"route53":                            "Route 53 is a REST service, not part of the query-protocol sim",
-	"config":                             "AWS Config is a JSON service, not part of the query-protocol sim",
+	"config":                             "AWS Config is not served by the sim",
 	"ec2.CreateVpc":                      "VPCs are not modelled",
 	"ec2.DeleteVpc":                      "VPCs are not modelled",
 	"ec2.GetInstanceMetadataDefaults":    "account-level IMDS defaults are not modelled",
