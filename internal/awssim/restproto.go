@@ -145,7 +145,19 @@ func (j *jsonService) Serve(w http.ResponseWriter, r *Request) {
 }
 
 func (j *jsonService) WriteError(w http.ResponseWriter, r *Request, e *APIError) {
-	writeJSONError(w, r, "application/x-amz-json-1.1", e)
+	writeJSONError(w, r, "application/x-amz-json-1.1", jsonAuthError(e))
+}
+
+// jsonAuthError renames the sim's generic credential errors as the JSON
+// services answer them: an unknown key is UnrecognizedClientException (400).
+func jsonAuthError(e *APIError) *APIError {
+	if e.Code == "InvalidClientTokenId" {
+		return &APIError{Status: 400, Code: "UnrecognizedClientException", Message: e.Message, Sender: true}
+	}
+	if e.Code == "ExpiredToken" {
+		return &APIError{Status: 400, Code: "ExpiredTokenException", Message: "The security token included in the request is expired", Sender: true}
+	}
+	return e
 }
 
 // writeJSON writes v as a JSON body.

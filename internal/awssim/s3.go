@@ -237,6 +237,12 @@ func (s *s3Service) WriteError(w http.ResponseWriter, r *Request, e *APIError) {
 		writeRESTXMLError(w, r, "", e)
 		return
 	}
+	switch e.Code {
+	case "InvalidClientTokenId":
+		e = &APIError{Status: 403, Code: "InvalidAccessKeyId", Message: "The AWS Access Key Id you provided does not exist in our records.", Sender: true}
+	case "ExpiredToken":
+		e = &APIError{Status: 400, Code: "ExpiredToken", Message: "The provided token has expired.", Sender: true}
+	}
 	writeS3Error(w, r, e, "")
 }
 
@@ -379,6 +385,17 @@ func (s *s3Service) serveS3(w http.ResponseWriter, r *Request, rt s3Route) error
 	b, err := s.bucketFor(r, rt.bucket)
 	if err != nil {
 		return err
+	}
+	if b.Region != r.Region && rt.op != "GetBucketLocation" {
+		// A request signed for another region than the bucket's: S3
+		// names the right one (HeadBucket in a header, as its answer has
+		// no body).
+		w.Header().Set("x-amz-bucket-region", b.Region)
+		if rt.op == "HeadBucket" {
+			return s3Err(301, "PermanentRedirect", "", b.Name)
+		}
+		return s3Err(400, "AuthorizationHeaderMalformed",
+			fmt.Sprintf("The authorization header is malformed; the region '%s' is wrong; expecting '%s'", r.Region, b.Region), "")
 	}
 	switch rt.op {
 	case "HeadBucket":

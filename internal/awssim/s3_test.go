@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -194,7 +196,18 @@ func TestS3Buckets(t *testing.T) {
 			}
 			_, err = c1.DeleteBucket(ctx(t), &s3.DeleteBucketInput{Bucket: aws.String("site")})
 			wantAPIError(t, err, "BucketNotEmpty", 409)
-			if _, err := c1.DeleteBucket(ctx(t), &s3.DeleteBucketInput{Bucket: aws.String("logs-eu")}); err != nil {
+			// Signed for the wrong region: S3 names the bucket's.
+			_, err = c1.DeleteBucket(ctx(t), &s3.DeleteBucketInput{Bucket: aws.String("logs-eu")})
+			wantAPIError(t, err, "AuthorizationHeaderMalformed", 400)
+			if !strings.Contains(err.Error(), "expecting 'eu-west-1'") {
+				t.Fatalf("region mismatch message: %v", err)
+			}
+			_, err = c1.HeadBucket(ctx(t), &s3.HeadBucketInput{Bucket: aws.String("logs-eu")})
+			var re *awshttp.ResponseError
+			if !errors.As(err, &re) || re.HTTPStatusCode() != 301 || re.Response.Header.Get("x-amz-bucket-region") != "eu-west-1" {
+				t.Fatalf("HeadBucket across regions: %v", err)
+			}
+			if _, err := c.DeleteBucket(ctx(t), &s3.DeleteBucketInput{Bucket: aws.String("logs-eu")}); err != nil {
 				t.Fatal(err)
 			}
 			if got := sim.Buckets(testAccount); len(got) != 1 || got[0].Objects["a/1.txt"] != int64(len("hello a/1.txt")) {
@@ -209,6 +222,17 @@ func TestS3Buckets(t *testing.T) {
 			wantAPIError(t, err, "AccessDenied", 403)
 		})
 	}
+}
+
+func TestRESTAuthErrors(t *testing.T) {
+	_, url := newTestSim(t, Options{})
+	bad := sdkConfig(url, testRegion, "AKIDUNKNOWN", "s", "")
+	_, err := s3.NewFromConfig(bad, func(o *s3.Options) { o.UsePathStyle = true }).ListBuckets(ctx(t), &s3.ListBucketsInput{})
+	wantAPIError(t, err, "InvalidAccessKeyId", 403)
+	_, err = cloudtrail.NewFromConfig(bad).LookupEvents(ctx(t), &cloudtrail.LookupEventsInput{})
+	wantAPIError(t, err, "UnrecognizedClientException", 400)
+	_, err = route53.NewFromConfig(bad).ListHostedZones(ctx(t), &route53.ListHostedZonesInput{})
+	wantAPIError(t, err, "InvalidClientTokenId", 403)
 }
 
 func TestS3CreateBucketLocation(t *testing.T) {

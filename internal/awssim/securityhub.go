@@ -53,6 +53,7 @@ func (h *securityhubService) Operation(r *Request) (string, error) {
 }
 
 func (h *securityhubService) WriteError(w http.ResponseWriter, r *Request, e *APIError) {
+	e = jsonAuthError(e)
 	b, _ := json.Marshal(map[string]string{"Code": e.Code, "Message": e.Message})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
