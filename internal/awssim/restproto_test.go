@@ -159,8 +159,11 @@ func FuzzRESTRoute(f *testing.F) {
 		if strings.ContainsAny(method, " \t\r\n()<>@,;:\\\"/[]?={}") || method == "" {
 			method = "GET"
 		}
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
 		u, err := url.ParseRequestURI(path)
-		if err != nil || !strings.HasPrefix(path, "/") {
+		if err != nil {
 			return
 		}
 		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", bytes.NewReader(body))

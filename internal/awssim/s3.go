@@ -445,7 +445,10 @@ func (s *s3Service) serveS3(w http.ResponseWriter, r *Request, rt s3Route) error
 		if err := checkBucketPolicy(r.Body); err != nil {
 			return err
 		}
-		if b.PublicAccessBlock != nil && b.PublicAccessBlock.BlockPublicPolicy && policyIsPublic(string(r.Body)) {
+		acct := s.accountPAB[b.owner]
+		blocked := (b.PublicAccessBlock != nil && b.PublicAccessBlock.BlockPublicPolicy) || (acct != nil && acct.BlockPublicPolicy)
+		if blocked && policyIsPublic(string(r.Body)) {
+			// BlockPublicPolicy (bucket or account level) refuses a public policy.
 			return s3Err(403, "AccessDenied", "Access Denied", "")
 		}
 		b.Policy = string(r.Body)

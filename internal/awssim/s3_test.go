@@ -154,6 +154,13 @@ func TestS3Buckets(t *testing.T) {
 			if _, err := c1.DeleteBucketPolicy(ctx(t), &s3.DeleteBucketPolicyInput{Bucket: aws.String("site")}); err != nil {
 				t.Fatal(err)
 			}
+			// BlockPublicPolicy refuses a public policy.
+			if _, err := c1.PutPublicAccessBlock(ctx(t), &s3.PutPublicAccessBlockInput{Bucket: aws.String("site"),
+				PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicPolicy: aws.Bool(true)}}); err != nil {
+				t.Fatal(err)
+			}
+			_, err = c1.PutBucketPolicy(ctx(t), &s3.PutBucketPolicyInput{Bucket: aws.String("site"), Policy: aws.String(pol)})
+			wantAPIError(t, err, "AccessDenied", 403)
 
 			// Tagging.
 			_, err = c1.GetBucketTagging(ctx(t), &s3.GetBucketTaggingInput{Bucket: aws.String("site")})
