@@ -97,6 +97,13 @@ func (ev *CloudTrailEvent) fill(account, region string, now time.Time, id func()
 				}
 			}
 		}
+		if len(ev.Resources) == 0 {
+			// CloudTrail derives a call's resources from its parameters
+			// (AttachVolume names the volume and the instance).
+			seen := map[CloudTrailResource]bool{}
+			collectResources(raw["requestParameters"], 0, seen, &ev.Resources)
+			collectResources(raw["responseElements"], 0, seen, &ev.Resources)
+		}
 	}
 	if ev.EventID == "" {
 		ev.EventID = id()
@@ -129,6 +136,51 @@ func (ev *CloudTrailEvent) fill(account, region string, now time.Time, id func()
 	}
 	ev.Resources = append([]CloudTrailResource(nil), ev.Resources...)
 	return nil
+}
+
+// resourceParams maps request parameter names to the resource types
+// LookupEvents reports for them.
+var resourceParams = map[string]string{
+	"volumeId": "AWS::EC2::Volume", "instanceId": "AWS::EC2::Instance", "groupId": "AWS::EC2::SecurityGroup",
+	"snapshotId": "AWS::EC2::Snapshot", "allocationId": "AWS::EC2::EIP", "internetGatewayId": "AWS::EC2::InternetGateway",
+	"vpcId": "AWS::EC2::VPC", "subnetId": "AWS::EC2::Subnet", "bucketName": "AWS::S3::Bucket", "userName": "AWS::IAM::User",
+	"roleName": "AWS::IAM::Role", "policyArn": "AWS::IAM::Policy", "accessKeyId": "AWS::IAM::AccessKey",
+	"dBInstanceIdentifier": "AWS::RDS::DBInstance", "dBSnapshotIdentifier": "AWS::RDS::DBSnapshot",
+	"loadBalancerArn": "AWS::ElasticLoadBalancingV2::LoadBalancer", "targetGroupArn": "AWS::ElasticLoadBalancingV2::TargetGroup",
+	"hostedZoneId": "AWS::Route53::HostedZone", "topicArn": "AWS::SNS::Topic",
+}
+
+// collectResources walks request or response parameters (a few levels
+// deep, through lists) for the names resourceParams knows.
+func collectResources(v any, depth int, seen map[CloudTrailResource]bool, out *[]CloudTrailResource) {
+	if depth > 6 {
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if typ, ok := resourceParams[k]; ok {
+				if name, ok := x[k].(string); ok && name != "" {
+					r := CloudTrailResource{Type: typ, Name: name}
+					if !seen[r] {
+						seen[r] = true
+						*out = append(*out, r)
+					}
+					continue
+				}
+			}
+			collectResources(x[k], depth+1, seen, out)
+		}
+	case []any:
+		for _, e := range x {
+			collectResources(e, depth+1, seen, out)
+		}
+	}
 }
 
 // parseEventTime reads a record's eventTime: RFC 3339 as CloudTrail

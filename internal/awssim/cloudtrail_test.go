@@ -69,6 +69,16 @@ func TestCloudTrailLookupEvents(t *testing.T) {
 			t.Errorf("%s=%s: %d events, want %d", tc.key, tc.val, len(got), tc.want)
 		}
 	}
+	// Resources derived from a raw record's parameters, as CloudTrail does.
+	attach := `{"eventID":"att-1","eventName":"AttachVolume","eventSource":"ec2.amazonaws.com","eventTime":"2026-01-02T00:00:00Z","awsRegion":"us-east-1",` +
+		`"userIdentity":{"type":"IAMUser","userName":"bob"},"requestParameters":{"volumeId":"vol-0abc","instanceId":"i-0def","device":"/dev/sdf"}}`
+	if err := sim.AddCloudTrailEvents(testAccount, testRegion, CloudTrailEvent{Raw: attach}); err != nil {
+		t.Fatal(err)
+	}
+	byVol := lookup(t, c, &cloudtrail.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyResourceName, AttributeValue: aws.String("vol-0abc")}}})
+	if len(byVol) != 1 || len(byVol[0].Resources) != 2 || *byVol[0].Resources[1].ResourceType != "AWS::EC2::Volume" || *byVol[0].Username != "bob" {
+		t.Fatalf("AttachVolume by volume = %+v", byVol)
+	}
 	got := lookup(t, c, &cloudtrail.LookupEventsInput{StartTime: aws.Time(base.Add(10 * time.Second)), EndTime: aws.Time(base.Add(19 * time.Second))})
 	if len(got) != 10 {
 		t.Errorf("time window: %d events, want 10", len(got))
