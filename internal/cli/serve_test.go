@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,8 +34,26 @@ func TestMain(m *testing.M) {
 type serveProc struct {
 	cmd    *exec.Cmd
 	url    string
-	stdout *bytes.Buffer // everything printed up to the URL line and after exit
+	stdout *syncBuffer // everything serve printed so far
 	done   chan error
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer goroutine and readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) WriteString(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.WriteString(s)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // startServe runs `steward serve --data dir --addr 127.0.0.1:0` and waits
@@ -52,7 +71,7 @@ func startServe(t *testing.T, dir string) *serveProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &serveProc{cmd: cmd, stdout: &bytes.Buffer{}, done: make(chan error, 1)}
+	p := &serveProc{cmd: cmd, stdout: &syncBuffer{}, done: make(chan error, 1)}
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(out)
