@@ -414,7 +414,7 @@ func (s *cloudfrontService) newDistribution(account, id string, cfg *xnode) *cfD
 	}
 	now := s.sim.Now()
 	return &cfDistribution{id: id, arn: fmt.Sprintf("arn:%s:cloudfront::%s:distribution/%s", s.sim.Partition(), account, id),
-		status: "InProgress", domain: fmt.Sprintf("d%013x.cloudfront.net", hashString(id))[:28], etag: s.newETag(),
+		status: "InProgress", domain: fmt.Sprintf("d%s.cloudfront.net", fmt.Sprintf("%016x", hashString(id))[:13]), etag: s.newETag(),
 		modified: now, settleAt: now.Add(s.sim.opts.SettleDelay), config: cfg}
 }
 

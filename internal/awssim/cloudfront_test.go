@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,7 +30,7 @@ func TestCloudFront(t *testing.T) {
 		}
 		for _, d := range pg.DistributionList.Items {
 			ids = append(ids, *d.Id)
-			if *d.Status != "Deployed" || aws.ToInt32(d.Origins.Quantity) != 2 || *d.Origins.Items[0].DomainName != "site.s3.amazonaws.com" || d.Origins.Items[0].S3OriginConfig == nil {
+			if !strings.HasSuffix(*d.DomainName, ".cloudfront.net") || len(*d.DomainName) != len("d111111abcdef8.cloudfront.net") || *d.Status != "Deployed" || aws.ToInt32(d.Origins.Quantity) != 2 || *d.Origins.Items[0].DomainName != "site.s3.amazonaws.com" || d.Origins.Items[0].S3OriginConfig == nil {
 				t.Fatalf("summary = %+v", d)
 			}
 		}

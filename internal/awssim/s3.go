@@ -517,7 +517,7 @@ func (s *s3Service) serveS3(w http.ResponseWriter, r *Request, rt s3Route) error
 		if b.objMeta == nil {
 			b.objMeta = map[string]s3Object{}
 		}
-		b.objMeta[key(r)] = s3Object{size: int64(len(data)), etag: etag, modified: s.sim.Now()}
+		b.objMeta[s3Key(r)] = s3Object{size: int64(len(data)), etag: etag, modified: s.sim.Now()}
 		w.Header().Set("ETag", etag)
 		s3NoContent(w, r, http.StatusOK)
 	case "ListObjects", "ListObjectsV2":
@@ -528,8 +528,8 @@ func (s *s3Service) serveS3(w http.ResponseWriter, r *Request, rt s3Route) error
 	return nil
 }
 
-// key returns the object key of a request (path- or virtual-host-style).
-func key(r *Request) string {
+// s3Key returns the object key of a request (path- or virtual-host-style).
+func s3Key(r *Request) string {
 	rt, _ := routeS3(r.HTTP.Method, r.HTTP.Host, r.HTTP.URL.EscapedPath(), r.HTTP.URL.Query())
 	return rt.key
 }
