@@ -84,7 +84,8 @@
 //     buckets (global names, a home region, owned by one account): List
 //     (paging), Head, Create, Delete (BucketNotEmpty), GetBucketLocation,
 //     public access block, policy and policy status, tagging, website,
-//     PutObject and ListObjects(V2) minimal. New buckets get a full public
+//     PutObject, HeadObject, DeleteObject and ListObjects(V2) over object
+//     sizes (no content). New buckets get a full public
 //     access block, as AWS does since 2023. S3 Control (also signed "s3",
 //     path /v20180820/...): account-level Get/Put/DeletePublicAccessBlock.
 //   - route53 (REST/XML, global): hosted zones (Marker paging, apex NS and

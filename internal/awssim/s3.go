@@ -520,6 +520,19 @@ func (s *s3Service) serveS3(w http.ResponseWriter, r *Request, rt s3Route) error
 		b.objMeta[s3Key(r)] = s3Object{size: int64(len(data)), etag: etag, modified: s.sim.Now()}
 		w.Header().Set("ETag", etag)
 		s3NoContent(w, r, http.StatusOK)
+	case "HeadObject":
+		o, ok := b.objMeta[s3Key(r)]
+		if !ok {
+			return s3Err(404, "NotFound", "Not Found", "")
+		}
+		w.Header().Set("ETag", o.etag)
+		w.Header().Set("Content-Length", strconv.FormatInt(o.size, 10))
+		w.Header().Set("Last-Modified", o.modified.UTC().Format(http.TimeFormat))
+		s3NoContent(w, r, http.StatusOK)
+	case "DeleteObject":
+		// Deleting a missing key succeeds, as in S3.
+		delete(b.objMeta, s3Key(r))
+		s3NoContent(w, r, http.StatusNoContent)
 	case "ListObjects", "ListObjectsV2":
 		return s.listObjects(w, r, b, rt.op == "ListObjectsV2")
 	default:

@@ -203,6 +203,15 @@ func TestS3Buckets(t *testing.T) {
 			}
 			_, err = c1.DeleteBucket(ctx(t), &s3.DeleteBucketInput{Bucket: aws.String("site")})
 			wantAPIError(t, err, "BucketNotEmpty", 409)
+			ho, err := c1.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("site"), Key: aws.String("b/3.txt")})
+			if err != nil || aws.ToInt64(ho.ContentLength) != int64(len("hello b/3.txt")) {
+				t.Fatalf("HeadObject = %+v, %v", ho, err)
+			}
+			_, err = c1.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("site"), Key: aws.String("missing")})
+			wantAPIError(t, err, "NotFound", 404)
+			if _, err := c1.DeleteObject(ctx(t), &s3.DeleteObjectInput{Bucket: aws.String("site"), Key: aws.String("b/3.txt")}); err != nil {
+				t.Fatal(err)
+			}
 			// Signed for the wrong region: S3 names the bucket's.
 			_, err = c1.DeleteBucket(ctx(t), &s3.DeleteBucketInput{Bucket: aws.String("logs-eu")})
 			wantAPIError(t, err, "AuthorizationHeaderMalformed", 400)
@@ -217,7 +226,7 @@ func TestS3Buckets(t *testing.T) {
 			if _, err := c.DeleteBucket(ctx(t), &s3.DeleteBucketInput{Bucket: aws.String("logs-eu")}); err != nil {
 				t.Fatal(err)
 			}
-			if got := sim.Buckets(testAccount); len(got) != 1 || got[0].Objects["a/1.txt"] != int64(len("hello a/1.txt")) {
+			if got := sim.Buckets(testAccount); len(got) != 1 || got[0].Objects["a/1.txt"] != int64(len("hello a/1.txt")) || len(got[0].Objects) != 2 {
 				t.Fatalf("Sim.Buckets = %+v", got)
 			}
 			// Another account sees neither the bucket nor may take its name.
