@@ -67,11 +67,6 @@ type transformFn struct {
 	env  *frame
 }
 
-type compiledFunc struct {
-	f   *Func
-	sig *signature
-}
-
 func fnArity(f any) int {
 	switch x := f.(type) {
 	case *lambdaFn:

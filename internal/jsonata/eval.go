@@ -57,15 +57,14 @@ func frameFromTuple(parent *frame, t tuple) *frame {
 
 // evaluator holds the state of one Eval call.
 type evaluator struct {
-	depth     int
-	maxDepth  int
-	deadline  time.Time
-	timed     bool
-	ticks     int
-	now       time.Time
-	hasNow    bool
-	nowFunc   func() time.Time
-	nodeCount int
+	depth    int
+	maxDepth int
+	deadline time.Time
+	timed    bool
+	ticks    int
+	now      time.Time
+	hasNow   bool
+	nowFunc  func() time.Time
 }
 
 const defaultMaxDepth = 10000

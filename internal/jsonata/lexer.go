@@ -28,16 +28,6 @@ type token struct {
 	pos   int
 }
 
-// operatorBP holds the left binding power of each operator symbol; a
-// character present here also terminates a name token.
-var operatorBP = map[string]int{
-	".": 75, "[": 80, "]": 0, "{": 70, "}": 0, "(": 80, ")": 0, ",": 0,
-	"@": 80, "#": 80, ";": 80, ":": 80, "?": 20, "+": 50, "-": 50, "*": 60,
-	"/": 60, "%": 60, "|": 20, "=": 40, "<": 40, ">": 40, "^": 40, "**": 60,
-	"..": 20, ":=": 10, "!=": 40, "<=": 40, ">=": 40, "~>": 40, "?:": 40,
-	"??": 40, "and": 30, "or": 25, "in": 40, "&": 50, "!": 0, "~": 0,
-}
-
 func isOperatorChar(c byte) bool {
 	switch c {
 	case '.', '[', ']', '{', '}', '(', ')', ',', '@', '#', ';', ':', '?', '+', '-', '*', '/', '%', '|', '=', '<', '>', '^', '&', '!', '~':

@@ -118,10 +118,6 @@ type seq struct {
 	tupleStream   bool
 }
 
-func newSeq(items ...any) *seq {
-	return &seq{items: items, sequence: true}
-}
-
 // tuple is one element of a tuple stream: "@" holds the context value, other
 // keys hold variable bindings.
 type tuple map[string]any

@@ -208,13 +208,12 @@ const (
 
 // val is a filter operand's value, as Jayway's ValueNode.
 type val struct {
-	k   vkind
-	b   bool
-	n   float64
-	s   string // string value, or a number's text
-	j   any    // array or object
-	re  *regexp.Regexp
-	raw any
+	k  vkind
+	b  bool
+	n  float64
+	s  string // string value, or a number's text
+	j  any    // array or object
+	re *regexp.Regexp
 }
 
 func (v val) regexInput() string {
