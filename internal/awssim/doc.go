@@ -56,8 +56,10 @@
 // SetFaults makes a share of calls fail with the protocol's throttling
 // error (EC2: RequestLimitExceeded, HTTP 503; query services, Route 53 and
 // CloudFront: Throttling, HTTP 400, Route 53's ChangeResourceRecordSets
-// PriorRequestNotComplete; S3: SlowDown, HTTP 503; JSON services:
-// ThrottlingException, HTTP 400) or InternalError 500, drawn from a seeded source (deterministic
+// PriorRequestNotComplete; S3: SlowDown, HTTP 503; CloudTrail:
+// ThrottlingException, HTTP 400; tagging: ThrottledException, HTTP 400;
+// Organizations: TooManyRequestsException, HTTP 429; Security Hub:
+// LimitExceededException, HTTP 429) or InternalError 500, drawn from a seeded source (deterministic
 // for a given call order). Calls counts every call as "service:Action" and
 // "total", faults included; ResetCalls zeroes them.
 //

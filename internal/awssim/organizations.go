@@ -109,12 +109,17 @@ func (o *organizationsService) access(r *Request, mgmtOnly bool) (orgView, error
 		}
 	}
 	if !member {
-		return v, apiErr("AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
+		return v, orgErr(404, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
 	}
 	if mgmtOnly && r.Account != v.mgmt {
-		return v, apiErr("AccessDeniedException", "You don't have permissions to access this resource.")
+		return v, orgErr(403, "AccessDeniedException", "You don't have permissions to access this resource.")
 	}
 	return v, nil
+}
+
+// orgErr is an Organizations error with the HTTP status its model gives.
+func orgErr(status int, code, msg string) *APIError {
+	return &APIError{Status: status, Code: code, Message: msg, Sender: true}
 }
 
 type xOrgAccount struct {
@@ -241,7 +246,7 @@ func (o *organizationsService) listOUsForParent(r *Request, body []byte) (any, e
 		return nil, err
 	}
 	if !v.isParent(in.ParentID) {
-		return nil, apiErr("ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
+		return nil, orgErr(404, "ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
 	}
 	var ous []*orgOU
 	for id, ou := range v.ous {
@@ -278,7 +283,7 @@ func (o *organizationsService) listParents(r *Request, body []byte) (any, error)
 	}
 	p, ok := v.parent[in.ChildID]
 	if !ok {
-		return nil, apiErr("ChildNotFoundException", "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.")
+		return nil, orgErr(404, "ChildNotFoundException", "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.")
 	}
 	typ := "ORGANIZATIONAL_UNIT"
 	if p == v.rootID {
@@ -300,7 +305,7 @@ func (o *organizationsService) listAccountsForParent(r *Request, body []byte) (a
 		return nil, err
 	}
 	if !v.isParent(in.ParentID) {
-		return nil, apiErr("ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
+		return nil, orgErr(404, "ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified.")
 	}
 	var accts []AccountInfo
 	for _, a := range v.members {
@@ -327,7 +332,7 @@ func (o *organizationsService) describeAccount(r *Request, body []byte) (any, er
 			return map[string]any{"Account": o.xAccount(v, a)}, nil
 		}
 	}
-	return nil, apiErr("AccountNotFoundException", "You specified an account that doesn't exist.")
+	return nil, orgErr(404, "AccountNotFoundException", "You specified an account that doesn't exist.")
 }
 
 func (o *organizationsService) listTags(r *Request, body []byte) (any, error) {
@@ -350,7 +355,7 @@ func (o *organizationsService) listTags(r *Request, body []byte) (any, error) {
 		}
 	}
 	if !found {
-		return nil, apiErr("TargetNotFoundException", "We can't find a root, OU, account, or policy with the TargetId that you specified.")
+		return nil, orgErr(404, "TargetNotFoundException", "We can't find a root, OU, account, or policy with the TargetId that you specified.")
 	}
 	keys := make([]string, 0, len(tags))
 	for k := range tags {

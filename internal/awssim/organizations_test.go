@@ -90,9 +90,9 @@ func TestOrganizations(t *testing.T) {
 		t.Fatalf("ListParents(OU) = %+v, %v", par, err)
 	}
 	_, err = c.ListParents(ctx(t), &organizations.ListParentsInput{ChildId: aws.String("123456789012")})
-	wantAPIError(t, err, "ChildNotFoundException", 400)
+	wantAPIError(t, err, "ChildNotFoundException", 404)
 	_, err = c.ListAccountsForParent(ctx(t), &organizations.ListAccountsForParentInput{ParentId: aws.String("ou-nope-nope")})
-	wantAPIError(t, err, "ParentNotFoundException", 400)
+	wantAPIError(t, err, "ParentNotFoundException", 404)
 	tags, err := c.ListTagsForResource(ctx(t), &organizations.ListTagsForResourceInput{ResourceId: aws.String("222222222222")})
 	if err != nil || len(tags.Tags) != 2 || *tags.Tags[0].Key != "owner" {
 		t.Fatalf("ListTagsForResource = %+v, %v", tags, err)
@@ -105,8 +105,8 @@ func TestOrganizations(t *testing.T) {
 		t.Fatalf("member DescribeOrganization: %v", err)
 	}
 	_, err = member.ListAccounts(ctx(t), &organizations.ListAccountsInput{})
-	wantAPIError(t, err, "AccessDeniedException", 400)
+	wantAPIError(t, err, "AccessDeniedException", 403)
 	alone := organizations.NewFromConfig(sdkConfig(url, testRegion, "AKIDALONE", "s", ""))
 	_, err = alone.DescribeOrganization(ctx(t), &organizations.DescribeOrganizationInput{})
-	wantAPIError(t, err, "AWSOrganizationsNotInUseException", 400)
+	wantAPIError(t, err, "AWSOrganizationsNotInUseException", 404)
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 )
 
-// TestRESTAndJSONThrottling checks each new protocol's throttling error
-// (code and status), that the SDK classifies it as retryable, and that
+// TestRESTAndJSONThrottling checks each new service's throttling error
+// (code and status, as the services' Smithy models give them), that the SDK classifies it as retryable, and that
 // paging through 30% throttling sees every item once.
 func TestRESTAndJSONThrottling(t *testing.T) {
 	s, u := newTestSim(t, Options{})
@@ -50,15 +50,15 @@ func TestRESTAndJSONThrottling(t *testing.T) {
 			_, err := cloudtrail.NewFromConfig(cfg).LookupEvents(ctx(t), &cloudtrail.LookupEventsInput{})
 			return err
 		}},
-		{"organizations", "ListAccounts", "ThrottlingException", 400, func() error {
+		{"organizations", "ListAccounts", "TooManyRequestsException", 429, func() error {
 			_, err := organizations.NewFromConfig(cfg).ListAccounts(ctx(t), &organizations.ListAccountsInput{})
 			return err
 		}},
-		{"tagging", "GetResources", "ThrottlingException", 400, func() error {
+		{"tagging", "GetResources", "ThrottledException", 400, func() error {
 			_, err := tagging.NewFromConfig(cfg).GetResources(ctx(t), &tagging.GetResourcesInput{})
 			return err
 		}},
-		{"securityhub", "GetFindings", "ThrottlingException", 400, func() error {
+		{"securityhub", "GetFindings", "LimitExceededException", 429, func() error {
 			_, err := securityhub.NewFromConfig(cfg).GetFindings(ctx(t), &securityhub.GetFindingsInput{})
 			return err
 		}},

@@ -288,8 +288,15 @@ func throttleError(service string) *APIError {
 			Message: "Please reduce your request rate.", Sender: false}
 	case "route53", "cloudfront":
 		return &APIError{Status: http.StatusBadRequest, Code: "Throttling", Message: "Rate exceeded", Sender: true}
-	case "cloudtrail", "organizations", "tagging", "securityhub":
+	case "cloudtrail":
 		return &APIError{Status: http.StatusBadRequest, Code: "ThrottlingException", Message: "Rate exceeded", Sender: true}
+	case "tagging":
+		return &APIError{Status: http.StatusBadRequest, Code: "ThrottledException", Message: "Rate exceeded", Sender: true}
+	case "organizations":
+		return &APIError{Status: http.StatusTooManyRequests, Code: "TooManyRequestsException",
+			Message: "You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.", Sender: true}
+	case "securityhub":
+		return &APIError{Status: http.StatusTooManyRequests, Code: "LimitExceededException", Message: "Rate exceeded", Sender: true}
 	}
 	return &APIError{Status: http.StatusBadRequest, Code: "Throttling", Message: "Rate exceeded", Sender: true}
 }
