@@ -66,10 +66,11 @@ func TestRESTAndJSONThrottling(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.service, func(t *testing.T) {
 			wantAPIError(t, tc.call(), tc.code, tc.status)
-			// sdkConfig allows 5 attempts: all are made, so the SDK
-			// retried the error as a throttle.
-			if n := s.Calls()[tc.service+":"+tc.op]; n != 5 {
-				t.Fatalf("%s:%s called %d times, want 5 (retried)", tc.service, tc.op, n)
+			// sdkConfig allows 5 attempts: the SDK retried the error as a
+			// throttle. (An attempt lost with a dropped keep-alive
+			// connection, aws-sdk-go-v2#2737, never reaches the sim.)
+			if n := s.Calls()[tc.service+":"+tc.op]; n < 2 || n > 5 {
+				t.Fatalf("%s:%s called %d times, want 2..5 (retried)", tc.service, tc.op, n)
 			}
 		})
 	}
