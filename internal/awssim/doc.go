@@ -112,7 +112,8 @@
 //     tagged resources of the other services.
 //   - securityhub (restJson1): BatchImportFindings (ASFF required fields
 //     checked), GetFindings (string filters such as Id, ComplianceStatus,
-//     WorkflowStatus, ResourceId; paging), BatchUpdateFindings (workflow,
+//     WorkflowStatus, ResourceId; date, number and map filters such as
+//     UpdatedAt, SeverityNormalized, ResourceTags; paging), BatchUpdateFindings (workflow,
 //     note, severity...); findings per account and region.
 //
 // The REST and JSON services keep their state in the service value (global

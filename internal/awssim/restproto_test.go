@@ -137,6 +137,7 @@ func FuzzRESTRoute(f *testing.F) {
 		{"tagging", "POST", "h", "ResourceGroupsTaggingAPI_20170126.GetResources", "/", `{"TagFilters":[{"Key":"a","Values":["b"]}],"ResourceTypeFilters":["ec2:volume"]}`},
 		{"tagging", "POST", "h", "ResourceGroupsTaggingAPI_20170126.TagResources", "/", `{"ResourceARNList":["arn:aws:s3:::bucket-a"],"Tags":{"k":"v"}}`},
 		{"securityhub", "POST", "h", "", "/findings", `{"Filters":{"Id":[{"Value":"x","Comparison":"PREFIX"}]},"MaxResults":1}`},
+		{"securityhub", "POST", "h", "", "/findings", `{"Filters":{"UpdatedAt":[{"DateRange":{"Value":7,"Unit":"DAYS"}}],"SeverityNormalized":[{"Gte":40}],"ResourceTags":[{"Key":"a","Value":"b","Comparison":"EQUALS"}]}}`},
 		{"securityhub", "PATCH", "h", "", "/findings/batchupdate", `{"FindingIdentifiers":[{"Id":"x","ProductArn":"p"}],"Workflow":{"Status":"RESOLVED"},"Note":{"Text":"t","UpdatedBy":"u"}}`},
 		{"securityhub", "POST", "h", "", "/findings/import", `{"Findings":[{"Id":1}]}`},
 	}

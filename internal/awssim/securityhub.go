@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Finding is a Security Hub finding for seeding: an ASFF document given as
@@ -274,6 +276,168 @@ func matchString(vals []string, filters []shStringFilter) bool {
 	return !anyPos || posHit
 }
 
+// shDateFields, shNumberFields and shMapFields are the GetFindings date,
+// number and map filters the sim serves, with their ASFF paths.
+var shDateFields = map[string][]string{"CreatedAt": {"CreatedAt"}, "UpdatedAt": {"UpdatedAt"},
+	"FirstObservedAt": {"FirstObservedAt"}, "LastObservedAt": {"LastObservedAt"}, "NoteUpdatedAt": {"Note", "UpdatedAt"}}
+
+var shNumberFields = map[string][]string{"SeverityNormalized": {"Severity", "Normalized"}, "SeverityProduct": {"Severity", "Product"},
+	"Confidence": {"Confidence"}, "Criticality": {"Criticality"}}
+
+var shMapFields = map[string]string{"ResourceTags": "Tags", "UserDefinedFields": "UserDefinedFields", "ProductFields": "ProductFields"}
+
+// jNumber reads a number in the shared JSON value model.
+func jNumber(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+func jPath(m map[string]any, path []string) any {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[p]
+	}
+	return cur
+}
+
+// filterPredicate builds the test one GetFindings filter field applies.
+// Filters on one field are ORed (negative string and map comparisons
+// ANDed), fields are ANDed, as Security Hub documents.
+func (h *securityhubService) filterPredicate(name string, raw json.RawMessage) (func(map[string]any) bool, error) {
+	if path, ok := shFilterFields[name]; ok {
+		var fs []shStringFilter
+		if err := json.Unmarshal(raw, &fs); err != nil {
+			return nil, shInvalid("Invalid filter %s", name)
+		}
+		for _, f := range fs {
+			if !shComparisons[f.Comparison] {
+				return nil, shInvalid("Invalid comparison %q for filter %s", f.Comparison, name)
+			}
+		}
+		return func(f map[string]any) bool { return matchString(fieldValues(f, path), fs) }, nil
+	}
+	if path, ok := shDateFields[name]; ok {
+		var fs []struct {
+			Start, End string
+			DateRange  *struct {
+				Value int
+				Unit  string
+			}
+		}
+		if err := json.Unmarshal(raw, &fs); err != nil {
+			return nil, shInvalid("Invalid filter %s", name)
+		}
+		type window struct{ from, to time.Time }
+		var ws []window
+		now := h.sim.Now()
+		for _, f := range fs {
+			w := window{to: now.AddDate(100, 0, 0)}
+			switch {
+			case f.DateRange != nil:
+				if f.DateRange.Unit != "DAYS" {
+					return nil, shInvalid("Invalid DateRange unit %q for filter %s", f.DateRange.Unit, name)
+				}
+				w.from = now.AddDate(0, 0, -f.DateRange.Value)
+			case f.Start != "" || f.End != "":
+				var err1, err2 error
+				if f.Start != "" {
+					w.from, err1 = time.Parse(time.RFC3339Nano, f.Start)
+				}
+				if f.End != "" {
+					w.to, err2 = time.Parse(time.RFC3339Nano, f.End)
+				}
+				if err1 != nil || err2 != nil {
+					return nil, shInvalid("Invalid date in filter %s", name)
+				}
+			default:
+				return nil, shInvalid("A date filter needs Start and End or DateRange (%s)", name)
+			}
+			ws = append(ws, w)
+		}
+		return func(f map[string]any) bool {
+			s, _ := jPath(f, path).(string)
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return len(ws) == 0
+			}
+			for _, w := range ws {
+				if !t.Before(w.from) && !t.After(w.to) {
+					return true
+				}
+			}
+			return len(ws) == 0
+		}, nil
+	}
+	if path, ok := shNumberFields[name]; ok {
+		var fs []struct{ Gte, Lte, Eq, Gt, Lt *float64 }
+		if err := json.Unmarshal(raw, &fs); err != nil {
+			return nil, shInvalid("Invalid filter %s", name)
+		}
+		return func(f map[string]any) bool {
+			v, ok := jNumber(jPath(f, path))
+			if !ok {
+				return len(fs) == 0
+			}
+			for _, n := range fs {
+				if (n.Gte == nil || v >= *n.Gte) && (n.Lte == nil || v <= *n.Lte) && (n.Eq == nil || v == *n.Eq) &&
+					(n.Gt == nil || v > *n.Gt) && (n.Lt == nil || v < *n.Lt) {
+					return true
+				}
+			}
+			return len(fs) == 0
+		}, nil
+	}
+	if field, ok := shMapFields[name]; ok {
+		var fs []struct{ Key, Value, Comparison string }
+		if err := json.Unmarshal(raw, &fs); err != nil {
+			return nil, shInvalid("Invalid filter %s", name)
+		}
+		return func(f map[string]any) bool {
+			var maps []map[string]any
+			if field == "Tags" {
+				rs, _ := f["Resources"].([]any)
+				for _, r := range rs {
+					if m, ok := r.(map[string]any); ok {
+						if t, ok := m["Tags"].(map[string]any); ok {
+							maps = append(maps, t)
+						}
+					}
+				}
+			} else if m, ok := f[field].(map[string]any); ok {
+				maps = append(maps, m)
+			}
+			var vals []string
+			for _, fl := range fs {
+				for _, m := range maps {
+					if v, ok := m[fl.Key].(string); ok {
+						vals = append(vals, v)
+					}
+				}
+				if !matchString(vals, []shStringFilter{{Value: fl.Value, Comparison: fl.Comparison}}) {
+					return false
+				}
+				vals = vals[:0]
+			}
+			return true
+		}, nil
+	}
+	return nil, shInvalid("Filter %s is not supported by the simulator", name)
+}
+
 var shComparisons = map[string]bool{"EQUALS": true, "PREFIX": true, "NOT_EQUALS": true, "PREFIX_NOT_EQUALS": true, "CONTAINS": true, "NOT_CONTAINS": true}
 
 func (h *securityhubService) getFindings(key string, body []byte) (any, error) {
@@ -285,22 +449,18 @@ func (h *securityhubService) getFindings(key string, body []byte) (any, error) {
 	if err := decodeUseNumber(body, &in); err != nil {
 		return nil, err
 	}
-	filters := map[string][]shStringFilter{}
-	for name, raw := range in.Filters {
-		path, ok := shFilterFields[name]
-		if !ok {
-			return nil, shInvalid("Filter %s is not supported by the simulator", name)
+	var preds []func(map[string]any) bool
+	names := make([]string, 0, len(in.Filters))
+	for name := range in.Filters {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p, err := h.filterPredicate(name, in.Filters[name])
+		if err != nil {
+			return nil, err
 		}
-		var fs []shStringFilter
-		if err := json.Unmarshal(raw, &fs); err != nil {
-			return nil, shInvalid("Invalid filter %s", name)
-		}
-		for _, f := range fs {
-			if !shComparisons[f.Comparison] {
-				return nil, shInvalid("Invalid comparison %q for filter %s", f.Comparison, name)
-			}
-		}
-		filters[strings.Join(path, ".")] = fs
+		preds = append(preds, p)
 	}
 	limit := 100
 	if in.MaxResults != nil {
@@ -320,8 +480,8 @@ func (h *securityhubService) getFindings(key string, body []byte) (any, error) {
 	var hits []map[string]any
 	for _, f := range h.findings[key] {
 		ok := true
-		for p, fs := range filters {
-			if !matchString(fieldValues(f, strings.Split(p, ".")), fs) {
+		for _, p := range preds {
+			if !p(f) {
 				ok = false
 				break
 			}

@@ -22,7 +22,9 @@ func shFinding(i int) map[string]any {
 		"GeneratorId": "gen", "AwsAccountId": testAccount, "Types": []any{"Software and Configuration Checks"},
 		"CreatedAt": "2025-01-01T00:00:00Z", "UpdatedAt": "2025-01-01T00:00:00Z", "Severity": map[string]any{"Label": "HIGH"},
 		"Title": "t", "Description": "d", "Compliance": map[string]any{"Status": status},
-		"Resources": []any{map[string]any{"Type": "AwsEc2Volume", "Id": fmt.Sprintf("arn:aws:ec2:us-east-1:%s:volume/vol-%d", testAccount, i%3)}},
+		"Resources": []any{map[string]any{"Type": "AwsEc2Volume", "Id": fmt.Sprintf("arn:aws:ec2:us-east-1:%s:volume/vol-%d", testAccount, i%3),
+			"Tags": map[string]any{"env": []string{"prod", "dev"}[min(i%4, 1)]}}},
+		"Confidence": i * 10,
 	}
 }
 
@@ -44,7 +46,9 @@ func TestSecurityHub(t *testing.T) {
 		_ = json.Unmarshal(b, &d)
 		d.Severity = &shtypes.Severity{Label: shtypes.SeverityLabelHigh}
 		d.Compliance = &shtypes.Compliance{Status: shtypes.ComplianceStatus(f["Compliance"].(map[string]any)["Status"].(string))}
-		d.Resources = []shtypes.Resource{{Type: aws.String("AwsEc2Volume"), Id: aws.String(f["Resources"].([]any)[0].(map[string]any)["Id"].(string))}}
+		res := f["Resources"].([]any)[0].(map[string]any)
+		d.Resources = []shtypes.Resource{{Type: aws.String("AwsEc2Volume"), Id: aws.String(res["Id"].(string)),
+			Tags: map[string]string{"env": res["Tags"].(map[string]any)["env"].(string)}}}
 		docs = append(docs, d)
 	}
 	imp, err := c.BatchImportFindings(ctx(t), &securityhub.BatchImportFindingsInput{Findings: docs})
@@ -82,6 +86,18 @@ func TestSecurityHub(t *testing.T) {
 	vol1 := fmt.Sprintf("arn:aws:ec2:us-east-1:%s:volume/vol-1", testAccount)
 	if got := get(&shtypes.AwsSecurityFindingFilters{ResourceId: eq(vol1), ComplianceStatus: eq("FAILED")}); len(got) != 2 {
 		t.Errorf("vol-1 FAILED: %d", len(got))
+	}
+	if got := get(&shtypes.AwsSecurityFindingFilters{UpdatedAt: []shtypes.DateFilter{{Start: aws.String("2024-12-31T00:00:00Z"), End: aws.String("2025-01-02T00:00:00Z")}}}); len(got) != 10 {
+		t.Errorf("UpdatedAt window: %d", len(got))
+	}
+	if got := get(&shtypes.AwsSecurityFindingFilters{UpdatedAt: []shtypes.DateFilter{{DateRange: &shtypes.DateRange{Value: aws.Int32(7), Unit: shtypes.DateRangeUnitDays}}}}); len(got) != 0 {
+		t.Errorf("updated in the last 7 days: %d", len(got))
+	}
+	if got := get(&shtypes.AwsSecurityFindingFilters{Confidence: []shtypes.NumberFilter{{Gte: aws.Float64(50)}}}); len(got) != 5 {
+		t.Errorf("Confidence >= 50: %d", len(got))
+	}
+	if got := get(&shtypes.AwsSecurityFindingFilters{ResourceTags: []shtypes.MapFilter{{Key: aws.String("env"), Value: aws.String("prod"), Comparison: shtypes.MapFilterComparisonEquals}}}); len(got) != 3 {
+		t.Errorf("ResourceTags env=prod: %d", len(got))
 	}
 	up, err := c.BatchUpdateFindings(ctx(t), &securityhub.BatchUpdateFindingsInput{
 		FindingIdentifiers: []shtypes.AwsSecurityFindingIdentifier{
