@@ -554,13 +554,13 @@ func recordShape(v any) any {
 }
 
 func typeName(v any) string {
-	switch v.(type) {
+	switch v := v.(type) {
 	case map[string]any:
 		return "object"
 	case []any:
 		return "list"
 	case string:
-		return v.(string)
+		return v
 	}
 	return fmt.Sprintf("%T", v)
 }

@@ -193,11 +193,6 @@ func decodeJSONBody(body []byte, v any) error {
 	return nil
 }
 
-// validationErr is the JSON services' ValidationException.
-func validationErr(format string, args ...any) *APIError {
-	return apiErr("ValidationException", format, args...)
-}
-
 // pageToken encodes a paging position as an opaque token; parsePageToken
 // reverses it and reports a token it did not make.
 func pageToken(prefix string, n int) string { return fmt.Sprintf("%s%08d", prefix, n) }

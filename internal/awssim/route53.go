@@ -335,7 +335,7 @@ func (s *route53Service) createHostedZone(st *route53Account, r *Request) (any, 
 	for _, z := range st.zones {
 		if z.CallerReference == in.CallerReference {
 			return nil, &APIError{Status: 409, Code: "HostedZoneAlreadyExists",
-				Message: fmt.Sprintf("A hosted zone has already been created with the specified caller reference."), Sender: true}
+				Message: "A hosted zone has already been created with the specified caller reference.", Sender: true}
 		}
 	}
 	z := &HostedZone{Name: in.Name, CallerReference: in.CallerReference, Comment: in.Comment, Private: in.Private || in.VPCID != ""}
@@ -563,7 +563,7 @@ func (s *route53Service) changeRecordSets(st *route53Account, id string, body []
 				continue
 			}
 			if rr.Name == z.Name && (rr.Type == "SOA" || rr.Type == "NS") {
-				msgs = append(msgs, fmt.Sprintf("A HostedZone must contain at least one NS record for the zone itself."))
+				msgs = append(msgs, "A HostedZone must contain at least one NS record for the zone itself.")
 				continue
 			}
 			recs = append(recs[:i], recs[i+1:]...)
