@@ -79,16 +79,17 @@ func DecodeDefinition(data []byte) (any, error) {
 	if err := yaml.Unmarshal(trimmed, &y); err != nil {
 		return nil, fmt.Errorf("malformed YAML: %w", err)
 	}
-	return fromYAML(y)
+	return FromYAML(y)
 }
 
-// fromYAML converts a decoded YAML value into the JSON value model.
-func fromYAML(v any) (any, error) {
+// FromYAML converts a value decoded from YAML into the JSON value model
+// (string keys, json.Number numbers), so it marshals as the same JSON.
+func FromYAML(v any) (any, error) {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			c, err := fromYAML(e)
+			c, err := FromYAML(e)
 			if err != nil {
 				return nil, err
 			}
@@ -102,7 +103,7 @@ func fromYAML(v any) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("YAML key %v is not a string", k)
 			}
-			c, err := fromYAML(e)
+			c, err := FromYAML(e)
 			if err != nil {
 				return nil, err
 			}
@@ -112,7 +113,7 @@ func fromYAML(v any) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			c, err := fromYAML(e)
+			c, err := FromYAML(e)
 			if err != nil {
 				return nil, err
 			}

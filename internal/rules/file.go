@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stewardhq/steward/internal/asl"
 )
 
 // File is a rules file: YAML (or JSON, which is YAML) with a list of rules.
@@ -55,7 +56,7 @@ func ParseFile(data []byte) (*File, error) {
 		case string:
 			pat = json.RawMessage(p)
 		default:
-			conv, err := jsonValue(p)
+			conv, err := asl.FromYAML(p)
 			if err != nil {
 				return nil, fmt.Errorf("rules file: rule %q: pattern: %w", yr.Name, err)
 			}
@@ -102,38 +103,4 @@ func (s *Set) PutAll(rules []Rule) error {
 		}
 	}
 	return nil
-}
-
-// jsonValue converts a decoded YAML value into one encoding/json writes as
-// the same JSON, keeping numbers exact.
-func jsonValue(v any) (any, error) {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			c, err := jsonValue(e)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = c
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			c, err := jsonValue(e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = c
-		}
-		return out, nil
-	case int:
-		return json.Number(strconv.Itoa(x)), nil
-	case float64:
-		return json.Number(strconv.FormatFloat(x, 'g', -1, 64)), nil
-	case string, bool, nil:
-		return x, nil
-	}
-	return nil, fmt.Errorf("value %v of type %T has no JSON form", v, v)
 }
