@@ -55,6 +55,19 @@ rules:
             - Compliance: {SecurityControlId: [{prefix: EC2.}]}
             - ProductFields: {ControlId: [{prefix: EC2.}]}
     playbooks: [hub-finding]
+  - name: config-item-created
+    pattern:
+      source: [aws.config]
+      detail-type: [Config Configuration Item Change]
+      detail:
+        messageType: [ConfigurationItemChangeNotification]
+        configurationItemDiff: {changeType: [CREATE]}
+    playbooks: [owner-tag]
+  - name: config-noncompliant
+    pattern:
+      messageType: [ComplianceChangeNotification]
+      newEvaluationResult: {complianceType: [NON_COMPLIANT]}
+    playbooks: [hub-finding]
   - name: guardduty-instance
     pattern:
       source: [aws.guardduty]
@@ -63,7 +76,7 @@ rules:
     playbooks: [guardduty-quarantine]
 `
 
-var known = map[string]bool{"s3-dangling-dns": true, "ec2-manual-launch": true, "sg-open-ingress": true, "hub-finding": true, "guardduty-quarantine": true, "ec2-quarantine-surge": true}
+var known = map[string]bool{"owner-tag": true, "s3-dangling-dns": true, "ec2-manual-launch": true, "sg-open-ingress": true, "hub-finding": true, "guardduty-quarantine": true, "ec2-quarantine-surge": true}
 
 func loadCatalogue(t *testing.T) *Set {
 	t.Helper()
@@ -84,12 +97,21 @@ func eventFiles(t *testing.T) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	root := testdata.Dir(t)
-	for _, glob := range []string{"cloudtrail/raw/*.json", "cloudtrail/eventbridge/*.json", "securityhub/eventbridge/*.json", "guardduty/eventbridge/*.json"} {
+	for _, glob := range []string{"cloudtrail/raw/*.json", "cloudtrail/eventbridge/*.json", "securityhub/eventbridge/*.json", "guardduty/eventbridge/*.json", "config/configuration-item-change/*.json", "config/compliance-change/*.json"} {
 		files, _ := filepath.Glob(filepath.Join(root, glob))
 		for _, f := range files {
 			data, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if strings.Contains(glob, "compliance-change") {
+				// An SNS delivery of a Config compliance notification: the
+				// event is its Message.
+				var sns struct{ Message json.RawMessage }
+				if err := json.Unmarshal(data, &sns); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				data = sns.Message
 			}
 			if strings.Contains(glob, "raw") {
 				var rec map[string]any
@@ -119,6 +141,9 @@ func TestCatalogueRulesOnRealEvents(t *testing.T) {
 		"raw/AuthorizeSecurityGroupIngress__flatiron__test-ec2-authorizesecuritygroupingress.json": {"sg-open-ingress"},
 		"eventbridge/imported__asr__afsbp-ec2-7.json":                                              {"hub-finding-ec2"},
 		"eventbridge/ec2-duty-event__custodian.json":                                               {"guardduty-instance"},
+		"configuration-item-change/sqs-discover__custodian.json":                                   {"config-item-created"},
+		// The recorded compliance change is to COMPLIANT: no rule starts.
+		"compliance-change/sns-notification__awsdocs.json": nil,
 	}
 	events := eventFiles(t)
 	matched := 0
@@ -138,6 +163,11 @@ func TestCatalogueRulesOnRealEvents(t *testing.T) {
 		if len(got) > 0 {
 			matched++
 		}
+	}
+	// The same notification, turned NON_COMPLIANT, starts the playbook.
+	flipped := strings.Replace(string(events["compliance-change/sns-notification__awsdocs.json"]), `"COMPLIANT"`, `"NON_COMPLIANT"`, 1)
+	if starts, err := s.Evaluate(context.Background(), []byte(flipped), EvaluateParams{At: time.Now()}); err != nil || len(starts) != 1 || starts[0].Rule != "config-noncompliant" {
+		t.Errorf("NON_COMPLIANT notification: %+v %v", starts, err)
 	}
 	for name := range want {
 		if _, ok := events[name]; !ok {
