@@ -23,7 +23,7 @@ $$.Task.Token) and in the TaskScheduled event of the execution's history.`,
 		Args: cobra.NoArgs,
 	}
 	f.register(cmd)
-	cmd.AddCommand(newTaskSuccessCmd(&f), newTaskFailureCmd(&f), newTaskHeartbeatCmd(&f))
+	cmd.AddCommand(newTaskLsCmd(&f), newTaskSuccessCmd(&f), newTaskFailureCmd(&f), newTaskHeartbeatCmd(&f))
 	return cmd
 }
 

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward/internal/asl"
-	"github.com/stewardhq/steward/internal/task"
 )
 
 // This file drives the interpreter, transition by transition, over the
@@ -175,7 +174,7 @@ func (e *Engine) exitState(tx *txn, r *xrun, s *asl.State, next string, output a
 // the task is to be invoked after the commit, or the step that follows an
 // immediate failure.
 func (e *Engine) scheduleTask(tx *txn, r *xrun, m *asl.Machine, s *asl.State, in asl.StepInput, tc *asl.TaskCall) asl.Step {
-	rtype, rname := resourceParts(task.BaseResource(tc.Resource))
+	rtype, rname := resourceParts(tc.Resource)
 	d := map[string]any{"resourceType": rtype, "resource": rname, "region": e.cfg.Region, "parameters": jsonString(tc.Input)}
 	if tc.TimeoutSeconds > 0 && tc.TimeoutSeconds != asl.DefaultTaskTimeoutSeconds {
 		d["timeoutInSeconds"] = tc.TimeoutSeconds
@@ -221,7 +220,7 @@ func (e *Engine) taskSucceeded(tx *txn, r *xrun, result any) {
 	if !ok {
 		return
 	}
-	rtype, rname := resourceParts(task.BaseResource(r.Task.Call.Resource))
+	rtype, rname := resourceParts(r.Task.Call.Resource)
 	d := payloadDetails("output", result)
 	d["resourceType"], d["resource"] = rtype, rname
 	tx.eventAfter(r.Task.Started, "TaskSucceeded", "taskSucceededEventDetails", d)
@@ -242,7 +241,7 @@ func (e *Engine) taskFailed(tx *txn, r *xrun, err error) {
 
 func (e *Engine) taskFailedStep(tx *txn, r *xrun, m *asl.Machine, in asl.StepInput, err error) asl.Step {
 	ae := asError(err)
-	rtype, rname := resourceParts(task.BaseResource(r.Task.Call.Resource))
+	rtype, rname := resourceParts(r.Task.Call.Resource)
 	typ, key := "TaskFailed", "taskFailedEventDetails"
 	if ae.Name == asl.ErrTimeout || ae.Name == asl.ErrHeartbeatTimeout {
 		typ, key = "TaskTimedOut", "taskTimedOutEventDetails"

@@ -67,7 +67,9 @@ func payloadDetails(field string, v any) map[string]any {
 
 // resourceParts splits a resource into Step Functions' resourceType and
 // resource for task events: arn:aws:states:::lambda:invoke gives "lambda"
-// and "invoke"; steward:echo gives "steward" and "echo".
+// and "invoke"; steward:echo gives "steward" and "echo". An
+// integration-pattern suffix stays, as in Step Functions' histories
+// ("invoke.waitForTaskToken").
 func resourceParts(resource string) (string, string) {
 	base := strings.TrimPrefix(resource, "arn:aws:states:::")
 	if base != resource {

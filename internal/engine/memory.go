@@ -349,7 +349,7 @@ func asError(err error) *asl.Error {
 }
 
 func (r *runner) callTask(ctx context.Context, s *asl.State, in asl.StepInput, tc *asl.TaskCall) (any, error) {
-	rtype, rname := resourceParts(task.BaseResource(tc.Resource))
+	rtype, rname := resourceParts(tc.Resource)
 	prev := r.hist.last()
 	prev = r.hist.add(r.now, prev, "TaskScheduled", "taskScheduledEventDetails", func() map[string]any {
 		d := map[string]any{"resourceType": rtype, "resource": rname, "region": "us-east-1", "parameters": jsonString(tc.Input)}
