@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/stewardhq/steward/internal/api"
 )
@@ -29,10 +30,16 @@ type apiFlags struct {
 	asJSON   bool
 }
 
-func (f *apiFlags) register(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&f.endpoint, "endpoint", api.DefaultEndpoint, "URL of steward serve")
-	cmd.PersistentFlags().StringVar(&f.dataDir, "data", defaultDataDir, "data directory of steward serve, for its access key (unless STEWARD_ACCESS_KEY_ID and STEWARD_SECRET_ACCESS_KEY are set)")
-	cmd.PersistentFlags().BoolVar(&f.asJSON, "json", false, "print JSON (the API's field names) instead of a table")
+func (f *apiFlags) register(cmd *cobra.Command) { f.addTo(cmd.PersistentFlags()) }
+
+// registerOn adds the API flags to one command only (for command groups
+// that mix local and server commands).
+func (f *apiFlags) registerOn(cmd *cobra.Command) { f.addTo(cmd.Flags()) }
+
+func (f *apiFlags) addTo(fs *pflag.FlagSet) {
+	fs.StringVar(&f.endpoint, "endpoint", defaultEndpoint(), "URL of steward serve (default from STEWARD_ENDPOINT)")
+	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory of steward serve, for its access key (unless STEWARD_ACCESS_KEY_ID and STEWARD_SECRET_ACCESS_KEY are set)")
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of a table")
 }
 
 // client returns the Step Functions client for the endpoint.

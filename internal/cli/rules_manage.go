@@ -14,14 +14,6 @@ import (
 	"github.com/stewardhq/steward/internal/rules"
 )
 
-// registerOn adds the API flags to one command (for command groups that mix
-// local and server commands).
-func (f *apiFlags) registerOn(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.endpoint, "endpoint", defaultEndpoint(), "URL of steward serve")
-	cmd.Flags().StringVar(&f.dataDir, "data", defaultDataDir, "data directory of steward serve, for its access key (unless STEWARD_ACCESS_KEY_ID and STEWARD_SECRET_ACCESS_KEY are set)")
-	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON instead of a table")
-}
-
 func newRulesLsCmd(f *apiFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "ls",
