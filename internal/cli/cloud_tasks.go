@@ -23,19 +23,19 @@ func (f *awsFlags) register(cmd *cobra.Command) {
 
 // registerCloud adds the AWS SDK integrations
 // (arn:aws:states:::aws-sdk:<service>:<action>) to tasks.
-func (f *awsFlags) registerCloud(ctx context.Context, tasks *task.Registry) error {
+func (f *awsFlags) registerCloud(ctx context.Context, tasks *task.Registry) (*cloud.Cloud, error) {
 	cfg := cloud.Config{Endpoint: f.endpoint}
 	if f.accounts != "" {
 		inv, err := cloud.LoadInventoryFile(f.accounts)
 		if err != nil {
-			return withHint(err, "steward accounts ls --config "+f.accounts+" shows what is wrong")
+			return nil, withHint(err, "steward accounts ls --config "+f.accounts+" shows what is wrong")
 		}
 		cfg.Inventory = inv.Inventory()
 	}
 	c, err := cloud.New(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("aws: %w", err)
+		return nil, fmt.Errorf("aws: %w", err)
 	}
 	c.Register(tasks)
-	return nil
+	return c, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -69,7 +70,45 @@ func newRootCmd() *cobra.Command {
 		newTaskCmd(),
 		newEventsCmd(),
 	)
+	attachRegistered(root)
 	return root
+}
+
+// registered are the commands added from their own files with
+// registerCommand, so a new subcommand needs no edit here.
+var registered []struct {
+	parent string
+	make   func() *cobra.Command
+}
+
+// registerCommand adds a command made by mk under the command named parent
+// ("" for the root, "playbooks" for steward playbooks ...). Call it from an
+// init function in the command's own file.
+func registerCommand(parent string, mk func() *cobra.Command) {
+	registered = append(registered, struct {
+		parent string
+		make   func() *cobra.Command
+	}{parent, mk})
+}
+
+// attachRegistered adds the registered commands: top-level ones first, so
+// that subcommands find their parents whatever the files' init order.
+func attachRegistered(root *cobra.Command) {
+	for _, r := range registered {
+		if r.parent == "" {
+			root.AddCommand(r.make())
+		}
+	}
+	for _, r := range registered {
+		if r.parent == "" {
+			continue
+		}
+		parent, _, err := root.Find(strings.Fields(r.parent))
+		if err != nil || parent == root {
+			panic("steward: registerCommand: no parent command " + r.parent)
+		}
+		parent.AddCommand(r.make())
+	}
 }
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...".

@@ -60,7 +60,7 @@ and exits 0 however the execution ended.`,
 			}
 			tasks := task.NewRegistry()
 			task.RegisterBasics(tasks)
-			if err := awsf.registerCloud(cmd.Context(), tasks); err != nil {
+			if _, err := awsf.registerCloud(cmd.Context(), tasks); err != nil {
 				return err
 			}
 			res, err := engine.Run(cmd.Context(), engine.RunParams{

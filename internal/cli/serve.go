@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stewardhq/steward/internal/api"
+	"github.com/stewardhq/steward/internal/clock"
+	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/engine"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/store/storesqlite"
@@ -55,6 +57,7 @@ key in DIR/access-key.json. With neither, serve makes a key, stores it there
 	cmd.Flags().StringVar(&p.dataDir, "data", defaultDataDir, "data directory: the store and the access key")
 	cmd.Flags().StringVar(&p.addr, "addr", defaultAddr, "address to listen on (host:port)")
 	cmd.Flags().StringVar(&p.rulesFile, "rules", "", "rules file (YAML) to load at start; rules saved with steward rules put are kept in the store")
+	cmd.Flags().StringVar(&p.configFile, "config", os.Getenv("STEWARD_CONFIG"), "configuration file (steward.yaml; default $STEWARD_CONFIG); without one steward runs on its defaults")
 	p.aws.register(cmd)
 	return cmd
 }
@@ -62,11 +65,35 @@ key in DIR/access-key.json. With neither, serve makes a key, stores it there
 type serveParams struct {
 	dataDir, addr string
 	rulesFile     string
+	configFile    string
 	aws           awsFlags
+}
+
+// loadConfig reads the configuration file, or returns the defaults when
+// there is none; the AWS flags override the file.
+func (p *serveParams) loadConfig() (*config.Config, error) {
+	cfg := config.Default()
+	if p.configFile != "" {
+		var err error
+		if cfg, err = config.Load(p.configFile); err != nil {
+			return nil, withHint(err, "check "+p.configFile+" against the README's configuration section")
+		}
+	}
+	if p.aws.accounts == "" && cfg.Accounts != "" {
+		p.aws.accounts = cfg.Path(cfg.Accounts)
+	}
+	if p.aws.endpoint == "" {
+		p.aws.endpoint = cfg.AWSEndpoint
+	}
+	return cfg, nil
 }
 
 // serve runs steward until ctx ends.
 func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
+	cfg, err := p.loadConfig()
+	if err != nil {
+		return err
+	}
 	key, created, err := api.LoadOrCreateAccessKey(p.dataDir, os.Getenv)
 	if err != nil {
 		return withHint(err, "the access key comes from STEWARD_ACCESS_KEY_ID and STEWARD_SECRET_ACCESS_KEY, or from "+filepath.Join(p.dataDir, api.AccessKeyFile))
@@ -91,18 +118,31 @@ func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
 
 	tasks := task.NewRegistry()
 	task.RegisterBasics(tasks)
-	if err := p.aws.registerCloud(ctx, tasks); err != nil {
+	cl, err := p.aws.registerCloud(ctx, tasks)
+	if err != nil {
 		return err
 	}
 	host, _ := os.Hostname()
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "steward: "+format+"\n", args...) }
+	url := "http://" + ln.Addr().String()
+	env := &serveEnv{
+		DataDir: p.dataDir, Config: cfg, Store: st, Tasks: tasks, Cloud: cl, Clock: clock.Real{},
+		API: http.NewServeMux(), BaseURL: cfg.BaseURL, Logf: logf, Stdout: stdout,
+	}
+	if env.BaseURL == "" {
+		env.BaseURL = url
+	}
+	if err := runServeParts(ctx, env, "setup"); err != nil {
+		return err
+	}
 	// One process owns the data directory (the store's lock), so a fixed
 	// owner id lets a restart take its executions back at once.
-	eng := engine.New(engine.Config{Store: st, Tasks: tasks, Owner: "steward-serve@" + host, Logf: logf})
+	eng := engine.New(engine.Config{Store: st, Tasks: tasks, Clock: env.Clock, Owner: "steward-serve@" + host, Logf: logf})
 	if err := eng.Start(ctx); err != nil {
 		return err
 	}
 	defer eng.Close()
+	env.Engine = eng
 
 	ingestToken, tokenCreated, err := loadOrCreateIngestToken(p.dataDir)
 	if err != nil {
@@ -110,10 +150,14 @@ func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
 	}
 	events, err := newEventsServer(ctx, eventsConfig{
 		events: st, engine: eng, sfnAPI: api.New(api.Config{Engine: eng, Keys: key.Keys(), Logf: logf}),
-		keys: key.Keys(), ingestToken: ingestToken, rulesFile: p.rulesFile,
+		keys: key.Keys(), ingestToken: ingestToken, rulesFile: p.rulesFile, api: env.API,
 		account: "000000000000", region: "us-east-1", logf: logf,
 	})
 	if err != nil {
+		return err
+	}
+	env.Public = events.mux
+	if err := runServeParts(ctx, env, "start"); err != nil {
 		return err
 	}
 	go func() {
@@ -128,7 +172,6 @@ func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
-	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "steward serving the Step Functions API at %s\n", url)
 	fmt.Fprintf(stdout, "  data directory: %s\n", p.dataDir)
 	fmt.Fprintf(stdout, "  access key id:  %s\n", key.AccessKeyID)

@@ -64,6 +64,7 @@ func loadOrCreateIngestToken(dataDir string) (token string, created bool, err er
 // dispatcher that starts playbooks, and steward's JSON API.
 type eventsServer struct {
 	handler    http.Handler
+	mux        *http.ServeMux
 	dispatcher *rules.Dispatcher
 }
 
@@ -74,9 +75,12 @@ type eventsConfig struct {
 	keys        sigv4.Keys
 	ingestToken string
 	rulesFile   string
-	account     string
-	region      string
-	logf        func(string, ...any)
+	// api receives steward's JSON API routes; it is served under /api/v1/
+	// behind SigV4.
+	api     *http.ServeMux
+	account string
+	region  string
+	logf    func(string, ...any)
 }
 
 func newEventsServer(ctx context.Context, c eventsConfig) (*eventsServer, error) {
@@ -123,7 +127,8 @@ func newEventsServer(ctx context.Context, c eventsConfig) (*eventsServer, error)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/events", in.ServeEvents)
 	mux.HandleFunc("/sns", in.ServeSNS)
-	mux.Handle("/api/v1/", signedBy(stewardAuth, jsonAPI))
+	c.api.Handle("/api/v1/", jsonAPI)
+	mux.Handle("/api/v1/", signedBy(stewardAuth, c.api))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSEvents.") {
 			if r.Header.Get("X-Amz-Target") != "AWSEvents.PutEvents" {
@@ -137,7 +142,7 @@ func newEventsServer(ctx context.Context, c eventsConfig) (*eventsServer, error)
 		}
 		c.sfnAPI.ServeHTTP(w, r)
 	})
-	return &eventsServer{handler: mux, dispatcher: d}, nil
+	return &eventsServer{handler: mux, mux: mux, dispatcher: d}, nil
 }
 
 // signedBy lets through only requests signed with one of the keys.
