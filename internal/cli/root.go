@@ -105,7 +105,9 @@ func attachRegistered(root *cobra.Command) {
 		}
 		parent, _, err := root.Find(strings.Fields(r.parent))
 		if err != nil || parent == root {
-			panic("steward: registerCommand: no parent command " + r.parent)
+			// No file made the parent: a bare group holds the subcommands.
+			parent = &cobra.Command{Use: r.parent, Short: "Commands about " + r.parent, Args: cobra.NoArgs}
+			root.AddCommand(parent)
 		}
 		parent.AddCommand(r.make())
 	}

@@ -156,7 +156,7 @@ func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	env.Public = events.mux
+	env.Public, env.Rules, env.Dispatcher = events.mux, events.rules, events.dispatcher
 	if err := runServeParts(ctx, env, "start"); err != nil {
 		return err
 	}

@@ -65,6 +65,7 @@ func loadOrCreateIngestToken(dataDir string) (token string, created bool, err er
 type eventsServer struct {
 	handler    http.Handler
 	mux        *http.ServeMux
+	rules      *rules.Set
 	dispatcher *rules.Dispatcher
 }
 
@@ -142,7 +143,7 @@ func newEventsServer(ctx context.Context, c eventsConfig) (*eventsServer, error)
 		}
 		c.sfnAPI.ServeHTTP(w, r)
 	})
-	return &eventsServer{handler: mux, mux: mux, dispatcher: d}, nil
+	return &eventsServer{handler: mux, mux: mux, rules: set, dispatcher: d}, nil
 }
 
 // signedBy lets through only requests signed with one of the keys.

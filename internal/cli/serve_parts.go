@@ -11,6 +11,7 @@ import (
 	"github.com/stewardhq/steward/internal/cloud"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/engine"
+	"github.com/stewardhq/steward/internal/rules"
 	"github.com/stewardhq/steward/internal/store/storesqlite"
 	"github.com/stewardhq/steward/internal/task"
 )
@@ -53,6 +54,10 @@ type serveEnv struct {
 	Cloud *cloud.Cloud
 	// Engine runs executions; nil during setup.
 	Engine *engine.Engine
+	// Rules are the rules the dispatcher matches events against, and
+	// Dispatcher starts their playbooks; both set before start.
+	Rules      *rules.Set
+	Dispatcher *rules.Dispatcher
 	// Clock tells the time (the engine's clock).
 	Clock clock.Clock
 	// API serves steward's JSON API: register patterns under /api/v1/;
