@@ -16,3 +16,88 @@ type LinkStore interface {
 	// the person may try the same link again).
 	ReleaseUsed(ctx context.Context, nonce string) error
 }
+
+// ApprovalStatus is where an approval stands.
+type ApprovalStatus string
+
+// The statuses of an approval.
+const (
+	ApprovalPending   ApprovalStatus = "pending"   // waiting for a person or the deadline
+	ApprovalDecided   ApprovalStatus = "decided"   // a person, the CLI or the deadline decided
+	ApprovalExpired   ApprovalStatus = "expired"   // the deadline passed and the default could not be delivered
+	ApprovalCancelled ApprovalStatus = "cancelled" // the execution ended before anyone decided
+)
+
+// Approval is one pause for a person: a steward:approval task waiting on
+// its task token until someone (or the deadline) decides.
+type Approval struct {
+	ID            string // stable per task call (its idempotency key)
+	ExecutionARN  string
+	StateName     string
+	TaskToken     string
+	Playbook      string
+	Account       string
+	Region        string
+	Resource      string
+	Owner         string
+	Choices       []string
+	Default       string
+	Deadline      time.Time
+	NextReminder  time.Time // zero: no reminder left
+	RemindersSent int
+	Notice        []byte // the notice as JSON (what was asked)
+	Status        ApprovalStatus
+	Decision      string // approve, deny, exception, ...
+	DecidedBy     string
+	Channel       string // slack, email, cli, api, deadline
+	Reason        string
+	Until         time.Time // end of an exception
+	CreatedAt     time.Time
+	DecidedAt     time.Time
+	Receipts      []byte // JSON: where the notice went (Slack channel and ts, ...)
+	LastError     string // the last failure to send or deliver, for people to see
+}
+
+// ApprovalFilter narrows List. Zero fields match everything.
+type ApprovalFilter struct {
+	Status       ApprovalStatus
+	ExecutionARN string
+	Owner        string
+	Limit        int // default 100
+}
+
+// ApprovalDecision is what Decide records.
+type ApprovalDecision struct {
+	Status    ApprovalStatus // default ApprovalDecided
+	Decision  string
+	DecidedBy string
+	Channel   string
+	Reason    string
+	Until     time.Time
+	DecidedAt time.Time
+}
+
+// ApprovalStore keeps approvals so that they survive restarts and each is
+// decided exactly once.
+type ApprovalStore interface {
+	// CreateApproval stores a new pending approval. It is idempotent on ID:
+	// when the ID exists, it returns the stored approval and created=false.
+	CreateApproval(ctx context.Context, a *Approval) (stored *Approval, created bool, err error)
+	// GetApproval returns an approval; ErrNotFound if absent.
+	GetApproval(ctx context.Context, id string) (*Approval, error)
+	// ListApprovals lists approvals, newest first.
+	ListApprovals(ctx context.Context, f ApprovalFilter) ([]*Approval, error)
+	// DecideApproval moves a pending approval to d.Status; exactly one call
+	// wins: ErrConflict when it is no longer pending, ErrNotFound if absent.
+	DecideApproval(ctx context.Context, id string, d ApprovalDecision) (*Approval, error)
+	// DueApprovals lists pending approvals whose deadline or next reminder
+	// is at or before now, earliest first, at most limit.
+	DueApprovals(ctx context.Context, now time.Time, limit int) ([]*Approval, error)
+	// SetReminder records that a reminder went out: the count and the next
+	// reminder time (zero: none left). ErrNotFound if absent.
+	SetReminder(ctx context.Context, id string, sent int, next time.Time) error
+	// SetReceipts replaces where the notice went (JSON). ErrNotFound if absent.
+	SetReceipts(ctx context.Context, id string, receipts []byte) error
+	// SetApprovalError records the last failure to send (empty clears it).
+	SetApprovalError(ctx context.Context, id string, msg string) error
+}
