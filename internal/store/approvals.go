@@ -56,6 +56,19 @@ type Approval struct {
 	DecidedAt     time.Time
 	Receipts      []byte // JSON: where the notice went (Slack channel and ts, ...)
 	LastError     string // the last failure to send or deliver, for people to see
+	// Batch groups the approvals sent as one message per owner: the
+	// playbook and its run (the scan of a scheduled playbook, else the
+	// execution).
+	Batch string
+	// NotifiedAt is when the notice reached every recipient (zero: not
+	// yet); SendAfter is when to try again, SendAttempts how often it was
+	// tried.
+	NotifiedAt   time.Time
+	SendAfter    time.Time
+	SendAttempts int
+	// DeliveredAt is when the decision was handed to the execution (zero:
+	// not yet, or there is no decision).
+	DeliveredAt time.Time
 }
 
 // ApprovalFilter narrows List. Zero fields match everything.
@@ -63,7 +76,19 @@ type ApprovalFilter struct {
 	Status       ApprovalStatus
 	ExecutionARN string
 	Owner        string
-	Limit        int // default 100
+	// Undelivered keeps decided approvals whose decision was not yet
+	// handed to the execution.
+	Undelivered bool
+	Limit       int // default 100
+}
+
+// ApprovalDelivery is the state of sending an approval's notice.
+type ApprovalDelivery struct {
+	Receipts     []byte
+	NotifiedAt   time.Time
+	SendAfter    time.Time
+	SendAttempts int
+	LastError    string
 }
 
 // ApprovalDecision is what Decide records.
@@ -96,8 +121,15 @@ type ApprovalStore interface {
 	// SetReminder records that a reminder went out: the count and the next
 	// reminder time (zero: none left). ErrNotFound if absent.
 	SetReminder(ctx context.Context, id string, sent int, next time.Time) error
-	// SetReceipts replaces where the notice went (JSON). ErrNotFound if absent.
-	SetReceipts(ctx context.Context, id string, receipts []byte) error
-	// SetApprovalError records the last failure to send (empty clears it).
+	// UnsentApprovals lists pending approvals whose notice was not yet
+	// sent to everyone and whose SendAfter is at or before now, oldest first.
+	UnsentApprovals(ctx context.Context, now time.Time, limit int) ([]*Approval, error)
+	// SetDelivery records the state of sending the notice. ErrNotFound if
+	// absent.
+	SetDelivery(ctx context.Context, id string, d ApprovalDelivery) error
+	// MarkDelivered records that the decision reached the execution (or
+	// could not: msg says why). ErrNotFound if absent.
+	MarkDelivered(ctx context.Context, id string, at time.Time, msg string) error
+	// SetApprovalError records the last failure (empty clears it).
 	SetApprovalError(ctx context.Context, id string, msg string) error
 }

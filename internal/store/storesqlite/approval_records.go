@@ -30,15 +30,17 @@ func fromMSOpt(v int64) time.Time {
 
 const approvalColumns = `id, execution_arn, state_name, task_token, playbook, account, region, resource, owner,
 	choices, default_choice, deadline, next_reminder, reminders_sent, notice, status, decision, decided_by,
-	channel, reason, until, created_at, decided_at, receipts, last_error`
+	channel, reason, until, created_at, decided_at, receipts, last_error, batch, notified_at, send_after,
+	send_attempts, delivered_at`
 
 func scanApproval(row interface{ Scan(...any) error }) (*store.Approval, error) {
 	var a store.Approval
 	var choices, status string
-	var deadline, next, until, created, decided int64
+	var deadline, next, until, created, decided, notified, sendAfter, delivered int64
 	err := row.Scan(&a.ID, &a.ExecutionARN, &a.StateName, &a.TaskToken, &a.Playbook, &a.Account, &a.Region,
 		&a.Resource, &a.Owner, &choices, &a.Default, &deadline, &next, &a.RemindersSent, &a.Notice, &status,
-		&a.Decision, &a.DecidedBy, &a.Channel, &a.Reason, &until, &created, &decided, &a.Receipts, &a.LastError)
+		&a.Decision, &a.DecidedBy, &a.Channel, &a.Reason, &until, &created, &decided, &a.Receipts, &a.LastError,
+		&a.Batch, &notified, &sendAfter, &a.SendAttempts, &delivered)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +50,7 @@ func scanApproval(row interface{ Scan(...any) error }) (*store.Approval, error) 
 	a.Status = store.ApprovalStatus(status)
 	a.Deadline, a.NextReminder, a.Until = fromMSOpt(deadline), fromMSOpt(next), fromMSOpt(until)
 	a.CreatedAt, a.DecidedAt = fromMSOpt(created), fromMSOpt(decided)
+	a.NotifiedAt, a.SendAfter, a.DeliveredAt = fromMSOpt(notified), fromMSOpt(sendAfter), fromMSOpt(delivered)
 	return &a, nil
 }
 
@@ -73,12 +76,13 @@ func (db *DB) CreateApproval(ctx context.Context, a *store.Approval) (*store.App
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		fresh = false
 		res, err := tx.ExecContext(ctx, `INSERT INTO approvals (`+approvalColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			a.ID, a.ExecutionARN, a.StateName, a.TaskToken, a.Playbook, a.Account, a.Region, a.Resource, a.Owner,
 			strings.Join(a.Choices, ","), a.Default, msOpt(a.Deadline), msOpt(a.NextReminder), a.RemindersSent,
 			a.Notice, string(status), a.Decision, a.DecidedBy, a.Channel, a.Reason, msOpt(a.Until), msOpt(created),
-			msOpt(a.DecidedAt), a.Receipts, a.LastError)
+			msOpt(a.DecidedAt), a.Receipts, a.LastError, a.Batch, msOpt(a.NotifiedAt), msOpt(a.SendAfter),
+			a.SendAttempts, msOpt(a.DeliveredAt))
 		if err != nil {
 			return err
 		}
@@ -123,6 +127,9 @@ func (db *DB) ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]*sto
 	if f.Owner != "" {
 		q += ` AND owner = ?`
 		args = append(args, f.Owner)
+	}
+	if f.Undelivered {
+		q += ` AND status = 'decided' AND delivered_at = 0`
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -210,9 +217,24 @@ func (db *DB) SetReminder(ctx context.Context, id string, sent int, next time.Ti
 	return db.updateApproval(ctx, "set reminder", id, `UPDATE approvals SET reminders_sent = ?, next_reminder = ? WHERE id = ?`, sent, msOpt(next), id)
 }
 
-// SetReceipts implements store.ApprovalStore.
-func (db *DB) SetReceipts(ctx context.Context, id string, receipts []byte) error {
-	return db.updateApproval(ctx, "set receipts", id, `UPDATE approvals SET receipts = ? WHERE id = ?`, receipts, id)
+// UnsentApprovals implements store.ApprovalStore.
+func (db *DB) UnsentApprovals(ctx context.Context, now time.Time, limit int) ([]*store.Approval, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return db.queryApprovals(ctx, "unsent approvals", `SELECT `+approvalColumns+` FROM approvals
+		WHERE status = 'pending' AND notified_at = 0 AND send_after <= ? ORDER BY created_at, id LIMIT ?`, ms(now), limit)
+}
+
+// SetDelivery implements store.ApprovalStore.
+func (db *DB) SetDelivery(ctx context.Context, id string, d store.ApprovalDelivery) error {
+	return db.updateApproval(ctx, "set delivery", id, `UPDATE approvals SET receipts = ?, notified_at = ?, send_after = ?,
+		send_attempts = ?, last_error = ? WHERE id = ?`, d.Receipts, msOpt(d.NotifiedAt), msOpt(d.SendAfter), d.SendAttempts, d.LastError, id)
+}
+
+// MarkDelivered implements store.ApprovalStore.
+func (db *DB) MarkDelivered(ctx context.Context, id string, at time.Time, msg string) error {
+	return db.updateApproval(ctx, "mark delivered", id, `UPDATE approvals SET delivered_at = ?, last_error = ? WHERE id = ?`, msOpt(at), msg, id)
 }
 
 // SetApprovalError implements store.ApprovalStore.

@@ -125,6 +125,48 @@ func RunApprovals(t *testing.T, open func(t *testing.T) store.ApprovalStore) {
 		}
 	})
 
+	t.Run("unsent until notified; undelivered until delivered", func(t *testing.T) {
+		s := open(t)
+		a := sample("u1")
+		a.SendAfter = base.Add(time.Minute)
+		s.CreateApproval(ctx, a)
+		s.CreateApproval(ctx, sample("u2"))
+		ids := func(as []*store.Approval, err error) string {
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, a := range as {
+				out = append(out, a.ID)
+			}
+			return fmt.Sprint(out)
+		}
+		if got := ids(s.UnsentApprovals(ctx, base, 10)); got != "[u2]" {
+			t.Errorf("unsent at base: %s", got)
+		}
+		if got := ids(s.UnsentApprovals(ctx, base.Add(time.Minute), 10)); got != "[u1 u2]" {
+			t.Errorf("unsent a minute later: %s", got)
+		}
+		s.SetDelivery(ctx, "u2", store.ApprovalDelivery{NotifiedAt: base, Receipts: []byte(`[]`)})
+		if got := ids(s.UnsentApprovals(ctx, base.Add(time.Minute), 10)); got != "[u1]" {
+			t.Errorf("unsent after notifying u2: %s", got)
+		}
+		s.DecideApproval(ctx, "u2", store.ApprovalDecision{Decision: "approve", DecidedAt: base})
+		if got := ids(s.ListApprovals(ctx, store.ApprovalFilter{Undelivered: true})); got != "[u2]" {
+			t.Errorf("undelivered: %s", got)
+		}
+		if err := s.MarkDelivered(ctx, "u2", base, ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(s.ListApprovals(ctx, store.ApprovalFilter{Undelivered: true})); got != "[]" {
+			t.Errorf("undelivered after delivery: %s", got)
+		}
+		b, _ := s.GetApproval(ctx, "u2")
+		if !b.DeliveredAt.Equal(base) || !b.NotifiedAt.Equal(base) {
+			t.Errorf("times: %+v", b)
+		}
+	})
+
 	t.Run("list filters, receipts and errors", func(t *testing.T) {
 		s := open(t)
 		for i, id := range []string{"l1", "l2", "l3"} {
@@ -148,17 +190,17 @@ func RunApprovals(t *testing.T, open func(t *testing.T) store.ApprovalStore) {
 		if len(carol) != 1 {
 			t.Errorf("by owner: %d", len(carol))
 		}
-		if err := s.SetReceipts(ctx, "l2", []byte(`{"slack":{"ts":"1.2"}}`)); err != nil {
+		if err := s.SetDelivery(ctx, "l2", store.ApprovalDelivery{Receipts: []byte(`{"slack":{"ts":"1.2"}}`), SendAttempts: 2, SendAfter: base}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SetApprovalError(ctx, "l2", "smtp down"); err != nil {
 			t.Fatal(err)
 		}
 		a, _ := s.GetApproval(ctx, "l2")
-		if string(a.Receipts) != `{"slack":{"ts":"1.2"}}` || a.LastError != "smtp down" {
+		if string(a.Receipts) != `{"slack":{"ts":"1.2"}}` || a.LastError != "smtp down" || a.SendAttempts != 2 || !a.SendAfter.Equal(base) {
 			t.Errorf("receipts/error: %+v", a)
 		}
-		if err := s.SetReceipts(ctx, "zz", nil); !errors.Is(err, store.ErrNotFound) {
+		if err := s.SetDelivery(ctx, "zz", store.ApprovalDelivery{}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("receipts unknown: %v", err)
 		}
 		if err := s.SetReminder(ctx, "zz", 1, base); !errors.Is(err, store.ErrNotFound) {

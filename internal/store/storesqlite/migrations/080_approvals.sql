@@ -24,8 +24,15 @@ CREATE TABLE approvals (
     created_at     INTEGER NOT NULL,
     decided_at     INTEGER NOT NULL,
     receipts       BLOB,
-    last_error     TEXT    NOT NULL
+    last_error     TEXT    NOT NULL,
+    batch          TEXT    NOT NULL,
+    notified_at    INTEGER NOT NULL,
+    send_after     INTEGER NOT NULL,
+    send_attempts  INTEGER NOT NULL,
+    delivered_at   INTEGER NOT NULL
 );
+CREATE INDEX approvals_unsent ON approvals (send_after) WHERE status = 'pending' AND notified_at = 0;
+CREATE INDEX approvals_undelivered ON approvals (decided_at) WHERE status = 'decided' AND delivered_at = 0;
 CREATE INDEX approvals_pending_deadline ON approvals (deadline) WHERE status = 'pending';
 CREATE INDEX approvals_pending_reminder ON approvals (next_reminder) WHERE status = 'pending' AND next_reminder > 0;
 CREATE INDEX approvals_execution ON approvals (execution_arn);
