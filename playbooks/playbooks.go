@@ -51,6 +51,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stewardhq/steward/internal/asl"
+	"github.com/stewardhq/steward/internal/iampolicy"
 	"github.com/stewardhq/steward/internal/rules"
 	"github.com/stewardhq/steward/internal/stage"
 )
@@ -307,7 +308,9 @@ func Parse(meta, definition []byte) (*Playbook, error) {
 	} else {
 		want := map[string]bool{}
 		if p.Scan != nil {
-			want[IAMAction(p.Scan.Service, p.Scan.Action)] = true
+			for _, a := range IAMActions(p.Scan.Service, p.Scan.Action) {
+				want[a] = true
+			}
 		}
 		walkTasks(machine, func(state, resource string) {
 			base := baseResource(resource)
@@ -331,7 +334,9 @@ func Parse(meta, definition []byte) (*Playbook, error) {
 				bad(state, resource, "unknown service %q: steward calls %s", service, strings.Join(Services, ", "))
 				return
 			}
-			want[IAMAction(service, action)] = true
+			for _, a := range IAMActions(service, action) {
+				want[a] = true
+			}
 		})
 		var wantList []string
 		for a := range want {
@@ -590,62 +595,30 @@ func validCron(expr string) (ok bool) {
 	return gronx.IsValid(expr)
 }
 
-// iamServices maps aws-sdk service names to IAM's where they differ.
-var iamServices = map[string]string{
-	"elasticloadbalancingv2":   "elasticloadbalancing",
-	"resourcegroupstaggingapi": "tag",
-	"cloudwatch":               "cloudwatch",
-}
-
-// iamActions maps "service:Action" (aws-sdk names) to the IAM action that
-// authorises it, where that is not the same name.
-var iamActions = map[string]string{
-	"s3:PutPublicAccessBlock":          "s3:PutBucketPublicAccessBlock",
-	"s3:GetPublicAccessBlock":          "s3:GetBucketPublicAccessBlock",
-	"s3:DeletePublicAccessBlock":       "s3:PutBucketPublicAccessBlock",
-	"s3:ListBuckets":                   "s3:ListAllMyBuckets",
-	"s3:ListObjects":                   "s3:ListBucket",
-	"s3:ListObjectsV2":                 "s3:ListBucket",
-	"s3:HeadBucket":                    "s3:ListBucket",
-	"s3:HeadObject":                    "s3:GetObject",
-	"s3:GetBucketLocation":             "s3:GetBucketLocation",
-	"s3:DeleteObjects":                 "s3:DeleteObject",
-	"s3:PutBucketTagging":              "s3:PutBucketTagging",
-	"s3:GetBucketTagging":              "s3:GetBucketTagging",
-	"s3:DeleteBucketTagging":           "s3:PutBucketTagging",
-	"s3:GetBucketWebsite":              "s3:GetBucketWebsite",
-	"s3:DeleteBucketWebsite":           "s3:DeleteBucketWebsite",
-	"s3:DeleteBucketPolicy":            "s3:DeleteBucketPolicy",
-	"route53:ListResourceRecordSets":   "route53:ListResourceRecordSets",
-	"cloudfront:GetDistributionConfig": "cloudfront:GetDistributionConfig",
-}
-
 // IAMAction returns the IAM action that authorises an aws-sdk call:
 // IAMAction("ec2", "deleteVolume") is "ec2:DeleteVolume", and
 // IAMAction("s3", "putPublicAccessBlock") "s3:PutBucketPublicAccessBlock".
 // The action may be written as in the aws-sdk resource (camelCase) or as
-// the API names it (PascalCase).
+// the API names it (PascalCase). The mapping itself is internal/iampolicy's
+// (from AWS's Service Authorization Reference); a call that needs several
+// actions (S3 CopyObject) returns them joined by ","; IAMActions returns
+// them as a list.
 func IAMAction(service, action string) string {
-	if action != "" {
-		action = strings.ToUpper(action[:1]) + action[1:]
-	}
-	if a, ok := iamActions[service+":"+action]; ok {
-		return a
-	}
-	if s, ok := iamServices[service]; ok {
-		service = s
-	}
-	return service + ":" + action
+	return strings.Join(IAMActions(service, action), ",")
 }
 
-// BuiltinActions are the IAM actions a steward:* built-in may call on a
-// playbook's behalf, for the least-privilege policy.
-var BuiltinActions = map[string][]string{
-	"steward:tag":       {"tag:TagResources"},
-	"steward:untag":     {"tag:UntagResources"},
-	"steward:last-seen": {"cloudtrail:LookupEvents", "tag:TagResources"},
-	"steward:owner":     {"cloudtrail:LookupEvents", "tag:TagResources"},
-	"steward:exception": {"tag:TagResources", "tag:UntagResources"},
+// IAMActions returns every IAM action an aws-sdk call needs (none for
+// sts:GetCallerIdentity; the PascalCase name under the service's own
+// prefix when iampolicy does not know the service).
+func IAMActions(service, action string) []string {
+	acts, err := iampolicy.Actions(service, action)
+	if err != nil {
+		if action == "" {
+			return []string{service + ":"}
+		}
+		return []string{service + ":" + strings.ToUpper(action[:1]) + action[1:]}
+	}
+	return acts
 }
 
 // PolicyActions returns every IAM action the playbook needs in a member
@@ -655,8 +628,8 @@ func (p *Playbook) PolicyActions() []string {
 	for _, a := range p.Permissions {
 		set[a] = true
 	}
-	for _, r := range p.Tasks() {
-		for _, a := range BuiltinActions[baseResource(r)] {
+	if perms, err := iampolicy.FromDefinition(p.Definition); err == nil {
+		for _, a := range perms.All() {
 			set[a] = true
 		}
 	}
@@ -666,6 +639,14 @@ func (p *Playbook) PolicyActions() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Policy returns the playbook's least-privilege IAM policy for a member
+// account (see PolicyActions).
+func (p *Playbook) Policy() iampolicy.Document {
+	perms, _ := iampolicy.FromDefinition(p.Definition)
+	perms.Calls = p.Permissions
+	return iampolicy.PlaybookPolicy(p.Name, perms)
 }
 
 // Load reads every playbook in fsys: <name>.yaml with <name>.asl.json
