@@ -1,5 +1,7 @@
 package iampolicy
 
+import "strings"
+
 // TaggingActions are what writing steward's own tags needs in a member
 // account: the Resource Groups Tagging API, plus each service's own tag
 // permission, which TagResources and UntagResources also require ("you need
@@ -31,6 +33,17 @@ var TaggingActions = []string{
 	"sns:TagResource",
 	"sns:UntagResource",
 }
+
+// serviceTagging are the service-specific entries of TaggingActions.
+var serviceTagging = func() map[string]bool {
+	m := map[string]bool{}
+	for _, a := range TaggingActions {
+		if !strings.HasPrefix(a, "tag:") {
+			m[a] = true
+		}
+	}
+	return m
+}()
 
 // LookupActions are what the owner and last-seen bookkeeping read:
 // CloudTrail's event history.

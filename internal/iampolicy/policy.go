@@ -69,8 +69,33 @@ func FromMachine(m *asl.Machine) (Permissions, error) {
 			p.Unmapped = append(p.Unmapped, s.Resource)
 		}
 	})
-	p.Calls, p.Integrations, p.Builtin, p.Unmapped = unique(p.Calls), unique(p.Integrations), unique(p.Builtin), unique(p.Unmapped)
+	p.Calls, p.Integrations, p.Unmapped = unique(p.Calls), unique(p.Integrations), unique(p.Unmapped)
+	p.Builtin = narrowTagging(unique(p.Builtin), p.Calls)
 	return p, errors.Join(errs...)
+}
+
+// narrowTagging keeps, of the services' own tag permissions that the
+// built-in tasks may need, those of the services the definition calls: a
+// playbook about EBS volumes tags volumes, not buckets. With no aws-sdk
+// calls to go by, it keeps them all.
+func narrowTagging(builtin, calls []string) []string {
+	if len(calls) == 0 {
+		return builtin
+	}
+	called := map[string]bool{}
+	for _, c := range calls {
+		svc, _, _ := strings.Cut(c, ":")
+		called[svc] = true
+	}
+	var out []string
+	for _, a := range builtin {
+		svc, _, _ := strings.Cut(a, ":")
+		if serviceTagging[a] && !called[svc] {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // walk calls fn for every state of m and of its nested machines.
