@@ -314,9 +314,9 @@ func awsError(prefix, action string, w Where, err error) error {
 	where := fmt.Sprintf("%s:%s in account %s region %s for %s", strings.ToLower(prefix), action, w.Account, w.Region, w.ARN)
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() != "" {
-		return fmt.Errorf("%s: %w", where, &asl.Error{Name: cloud.ErrorName(prefix, ae.ErrorCode()), Cause: where + ": " + ae.ErrorMessage()})
+		return &asl.Error{Name: cloud.ErrorName(prefix, ae.ErrorCode()), Cause: where + ": " + ae.ErrorMessage()}
 	}
-	return fmt.Errorf("%s: %w", where, &asl.Error{Name: asl.ErrTaskFailed, Cause: where + ": " + err.Error()})
+	return &asl.Error{Name: asl.ErrTaskFailed, Cause: where + ": " + err.Error()}
 }
 
 // taskError wraps err (with what the task was doing) as States.TaskFailed
