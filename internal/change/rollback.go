@@ -1,0 +1,185 @@
+package change
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/stewardhq/steward/internal/store"
+)
+
+// Target is what a rollback undoes: one change, or every applied change
+// of an execution.
+type Target struct {
+	ChangeID     string
+	ExecutionARN string
+}
+
+func (t Target) String() string {
+	if t.ChangeID != "" {
+		return "change " + t.ChangeID
+	}
+	return "execution " + t.ExecutionARN
+}
+
+var (
+	changeIDRe = regexp.MustCompile(`^ch-[0-9a-z]{1,64}$`)
+	execARNRe  = regexp.MustCompile(`^arn:aws[a-z-]*:states:[a-z0-9-]*:[0-9]*:execution:[A-Za-z0-9_.-]{1,80}:[A-Za-z0-9_.:-]{1,128}$`)
+)
+
+// ParseTarget reads a rollback target: a change id (ch-...) or an
+// execution ARN (arn:aws:states:REGION:ACCOUNT:execution:PLAYBOOK:NAME).
+func ParseTarget(s string) (Target, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case changeIDRe.MatchString(s):
+		return Target{ChangeID: s}, nil
+	case execARNRe.MatchString(s):
+		return Target{ExecutionARN: s}, nil
+	}
+	shown := s
+	if len(shown) > 100 {
+		shown = shown[:100] + "..."
+	}
+	return Target{}, fmt.Errorf("%w %q: want a change id (ch-...) or an execution ARN (arn:aws:states:REGION:ACCOUNT:execution:PLAYBOOK:NAME)", ErrBadTarget, shown)
+}
+
+// RollbackResult says what a rollback undid.
+type RollbackResult struct {
+	Target string `json:"target"`
+	// RolledBack lists the changes undone, in the order they were undone.
+	RolledBack []string `json:"rolledBack"`
+	// Calls counts the undo calls made.
+	Calls int `json:"calls"`
+}
+
+// Rollback undoes the applied changes of an execution (or one change),
+// newest first, recording who rolled them back. It checks every change
+// before it undoes any: an irreversible one fails with an
+// *IrreversibleError, a drifted resource with a *DriftError, and nothing is
+// undone. If an undo call fails midway, the changes undone before it stay
+// marked rolled back and the error names the one that failed.
+func (g *Gate) Rollback(ctx context.Context, to, by string) (*RollbackResult, error) {
+	t, err := ParseTarget(to)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(by) == "" {
+		return nil, errors.New("rollback: say who rolls back (by)")
+	}
+	var list []*store.Change
+	if t.ChangeID != "" {
+		c, err := g.cfg.Store.GetChange(ctx, t.ChangeID)
+		if err != nil {
+			return nil, fmt.Errorf("rollback %s: %w", t, err)
+		}
+		if c.Status != store.StatusApplied {
+			return nil, fmt.Errorf("rollback %s: it is %s, not applied: %w", t, c.Status, ErrNothingToRollBack)
+		}
+		list = []*store.Change{c}
+	} else {
+		all, err := g.cfg.Store.ListChanges(ctx, store.ChangeFilter{ExecutionARN: t.ExecutionARN, Status: store.StatusApplied, Limit: 10000})
+		if err != nil {
+			return nil, fmt.Errorf("rollback %s: %w", t, err)
+		}
+		for _, c := range all {
+			if c.Kind != store.KindNotice {
+				list = append(list, c)
+			}
+		}
+		if len(list) == 0 {
+			return nil, fmt.Errorf("rollback %s: %w (no applied change)", t, ErrNothingToRollBack)
+		}
+	}
+	// Check everything first.
+	var irr IrreversibleError
+	for _, c := range list {
+		if c.Irreversible != "" || len(c.Undo) == 0 {
+			why := c.Irreversible
+			if why == "" {
+				why = "no undo recorded"
+			}
+			irr.Changes = append(irr.Changes, IrreversibleChange{ChangeID: c.ID, Service: c.Service, Action: c.Action, Resource: c.Resource, Why: why})
+		}
+	}
+	if len(irr.Changes) > 0 {
+		return nil, fmt.Errorf("rollback %s: %w", t, &irr)
+	}
+	undos := make([]Undo, len(list))
+	for i, c := range list {
+		if err := json.Unmarshal(c.Undo, &undos[i]); err != nil {
+			return nil, fmt.Errorf("rollback %s: change %s has an unreadable undo: %w", t, c.ID, err)
+		}
+		for j := range undos[i].Calls {
+			undos[i].Calls[j].Parameters = asObj(normalize(undos[i].Calls[j].Parameters))
+		}
+		if err := g.checkDrift(ctx, c); err != nil {
+			return nil, fmt.Errorf("rollback %s: %w", t, err)
+		}
+	}
+	res := &RollbackResult{Target: to}
+	for i := len(list) - 1; i >= 0; i-- {
+		c := list[i]
+		tg := target{Account: c.Account, Region: c.Region, Credentials: credentialsOf(c)}
+		for _, u := range undos[i].Calls {
+			if err := g.undoCall(ctx, tg, u); err != nil {
+				return res, fmt.Errorf("rollback %s: undo of %s (%s:%s on %s) failed at %s:%s, after %d change(s) were rolled back: %w",
+					t, c.ID, c.Service, c.Action, c.Resource, u.Service, u.Action, len(res.RolledBack), err)
+			}
+			res.Calls++
+		}
+		if err := g.cfg.Store.MarkRolledBack(ctx, []string{c.ID}, by, g.now()); err != nil {
+			return res, fmt.Errorf("rollback %s: %s was undone but could not be marked: %w", t, c.ID, err)
+		}
+		res.RolledBack = append(res.RolledBack, c.ID)
+	}
+	return res, nil
+}
+
+// credentialsOf is the Credentials the change's call had, if any (kept in
+// its undo).
+func credentialsOf(c *store.Change) any {
+	var u Undo
+	if json.Unmarshal(c.Undo, &u) != nil {
+		return nil
+	}
+	return u.Credentials
+}
+
+// checkDrift reads the resource again and compares it with the change's
+// After.
+func (g *Gate) checkDrift(ctx context.Context, c *store.Change) error {
+	rc := recipeFor(c.Service, c.Action)
+	if rc.read == nil || len(c.After) == 0 || c.Kind != store.KindCall {
+		return nil
+	}
+	tg := target{Account: c.Account, Region: c.Region, Credentials: credentialsOf(c)}
+	now, err := rc.read(ctx, g.reader(tg), asObj(decode(c.Parameters)), decode(c.Result))
+	if err != nil {
+		return fmt.Errorf("read %s to check it did not drift: %w", c.Resource, err)
+	}
+	var diffs []Diff
+	diff("", decode(c.After), normalize(now), &diffs)
+	if len(diffs) == 0 {
+		return nil
+	}
+	return &DriftError{ChangeID: c.ID, Service: c.Service, Action: c.Action, Resource: c.Resource, Diffs: diffs}
+}
+
+// undoCall makes one undo call.
+func (g *Gate) undoCall(ctx context.Context, t target, u UndoCall) error {
+	params := u.Parameters
+	if u.ETagFrom != nil {
+		out, err := g.call(ctx, t, u.ETagFrom.Service, u.ETagFrom.Action, asObj(normalize(u.ETagFrom.Parameters)))
+		if err != nil {
+			return err
+		}
+		params = asObj(normalize(params))
+		params["IfMatch"] = str(out, "ETag")
+	}
+	_, err := g.call(ctx, t, u.Service, u.Action, params)
+	return err
+}
