@@ -522,4 +522,3 @@ func (s Summary) Counts() [][2]any {
 		{"waiting approval", s.Waiting}, {"compliant", s.Compliant}, {"kept", s.Kept}, {"notified", s.Notified},
 		{"running", s.Running}, {"failed", s.Failed}, {"other", s.Other}}
 }
-
