@@ -149,9 +149,12 @@ type Scan struct {
 	// Parameters are the call's input, PascalCase.
 	Parameters map[string]any `json:"parameters,omitempty" yaml:"-"`
 	// Items is where the resources are in each page: a field name, or
-	// fields joined by dots with "[]" flattening a list on the way, e.g.
-	// "Reservations[].Instances".
+	// fields joined by dots, lists on the way flattened, e.g.
+	// "Reservations.Instances" (also written "Reservations[].Instances").
 	Items string `json:"items" yaml:"items"`
+	// ID is the field of an item naming the resource (VolumeId,
+	// DBInstanceIdentifier), for execution names and summaries.
+	ID string `json:"id,omitempty" yaml:"id"`
 	// NextToken is the request field that asks for the next page; default
 	// "NextToken".
 	NextToken string `json:"nextToken" yaml:"nextToken"`
@@ -415,13 +418,14 @@ func parseScan(n *yaml.Node) (*Scan, error) {
 		Items       string    `yaml:"items"`
 		NextToken   string    `yaml:"nextToken"`
 		OutputToken string    `yaml:"outputToken"`
+		ID          string    `yaml:"id"`
 		Global      bool      `yaml:"global"`
 	}
 	if err := decodeStrict(n, &raw); err != nil {
 		return nil, err
 	}
 	s := &Scan{Service: raw.Service, Action: raw.Action, Items: raw.Items, NextToken: raw.NextToken,
-		OutputToken: raw.OutputToken, Global: raw.Global}
+		OutputToken: raw.OutputToken, ID: raw.ID, Global: raw.Global}
 	if s.Service == "" || s.Action == "" || s.Items == "" {
 		return nil, errors.New("service, action and items are required")
 	}
@@ -503,7 +507,7 @@ func (s *Scan) ItemsOf(page any) ([]any, error) {
 		return nil, err
 	}
 	cur := []any{page}
-	for _, st := range steps {
+	for i, st := range steps {
 		var next []any
 		for _, v := range cur {
 			m, ok := v.(map[string]any)
@@ -514,13 +518,12 @@ func (s *Scan) ItemsOf(page any) ([]any, error) {
 			if !ok || f == nil {
 				continue
 			}
-			if st.flatten {
-				l, ok := f.([]any)
-				if !ok {
-					return nil, fmt.Errorf("scan items %q: %s is not a list", s.Items, st.field)
-				}
+			if l, ok := f.([]any); ok && (st.flatten || i < len(steps)-1) {
 				next = append(next, l...)
 				continue
+			}
+			if st.flatten {
+				return nil, fmt.Errorf("scan items %q: %s is not a list", s.Items, st.field)
 			}
 			next = append(next, f)
 		}

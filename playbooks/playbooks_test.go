@@ -173,6 +173,9 @@ func TestScanPaging(t *testing.T) {
 	if tok := r53.NextTokenOf(map[string]any{"IsTruncated": true, "NextMarker": "x"}); tok != "x" {
 		t.Errorf("truncated, token %q", tok)
 	}
+	if got, err := (&Scan{Items: "Reservations.Instances"}).ItemsOf(page); err != nil || len(got) != 3 {
+		t.Errorf("dotted path without []: %v, %v", got, err)
+	}
 	if _, err := (&Scan{Items: "A.B"}).ItemsOf(map[string]any{"A": map[string]any{"B": "x"}}); err == nil {
 		t.Error("a non-list items field is accepted")
 	}
