@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,9 +21,14 @@ type Def struct {
 	Enabled  bool
 }
 
+// PlaybookPrefix begins the names of the schedules the catalogue defines
+// ("playbook/ebs-unused"); Sync manages those, the API the others.
+const PlaybookPrefix = "playbook/"
+
 // Sync puts defs in the store: new schedules get their first run after
 // now; known ones keep their next run unless their cron changed. Stored
-// schedules not in defs are disabled (kept, so their history stays).
+// schedules named with PlaybookPrefix that are not in defs are disabled
+// (kept, so their history stays); others (made through the API) are left.
 // A def whose cron does not parse is an error naming it; nothing is
 // written then.
 func Sync(ctx context.Context, st store.ScheduleStore, defs []Def, now time.Time) error {
@@ -70,7 +76,7 @@ func Sync(ctx context.Context, st store.ScheduleStore, defs []Def, now time.Time
 		return err
 	}
 	for _, s := range all {
-		if !seen[s.Name] && s.Enabled {
+		if !seen[s.Name] && s.Enabled && strings.HasPrefix(s.Name, PlaybookPrefix) {
 			s.Enabled = false
 			if _, err := st.PutSchedule(ctx, *s); err != nil {
 				return err
