@@ -4,14 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/stewardhq/steward/internal/awssim"
 	"github.com/stewardhq/steward/internal/ingest"
+	"github.com/stewardhq/steward/internal/playbooktest"
 	"github.com/stewardhq/steward/internal/rules"
+	"github.com/stewardhq/steward/internal/stage"
+	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/playbooks"
 )
 
@@ -239,4 +249,156 @@ func TestEventsARulesAgainstRealRecords(t *testing.T) {
 		pass++
 	}
 	t.Logf("rules judge: %d/%d CloudTrail records (real, or derived from real ones as named) start the right playbook", pass, len(cases))
+}
+
+// eventsAHarness starts a harness whose inventory is the account and
+// region of a real record (class production), with the group A playbooks,
+// in stage st.
+func eventsAHarness(t *testing.T, account, region string, st stage.Stage) *playbooktest.Harness {
+	t.Helper()
+	var pbs []*playbooks.Playbook
+	for _, name := range eventsA {
+		p, err := playbooks.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pbs = append(pbs, p)
+	}
+	h := playbooktest.New(t, playbooktest.Options{
+		Accounts:  []playbooktest.Account{{ID: account, Class: "production", Regions: []string{region}}},
+		Stages:    stage.Fixed(st),
+		Playbooks: pbs,
+		Owners:    map[string]string{"alice@example.com": "alice@example.com"},
+	})
+	h.NeedSim("seeds the record's resources")
+	return h
+}
+
+// startFromEvent evaluates the event against the group A rules, requires
+// that it starts exactly want, and starts it with the rule's input.
+func startFromEvent(t *testing.T, h *playbooktest.Harness, event map[string]any, want string) *playbooktest.Run {
+	t.Helper()
+	starts, err := eventsARules(t).Evaluate(context.Background(), mustJSON(t, event), rules.EvaluateParams{At: h.Clock.Now(), Counter: &rules.MemoryCounter{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(starts) != 1 || starts[0].Playbook != want || starts[0].Skipped {
+		t.Fatalf("the event starts %+v, want %s once", starts, want)
+	}
+	return h.Start(starts[0].Playbook, starts[0].Input)
+}
+
+// finish waits for a run and requires it SUCCEEDED with outcome.
+func finish(t *testing.T, run *playbooktest.Run, outcome string) *playbooktest.Result {
+	t.Helper()
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" {
+		t.Fatalf("%s ended %s: %s: %s\nhistory:\n%s", run.Playbook, res.Status, res.Error, res.Cause, run.History())
+	}
+	if got := res.Outcome(); got != outcome {
+		t.Fatalf("%s: outcome %q, want %q (output %s)\nhistory:\n%s", run.Playbook, got, outcome, res.Output, run.History())
+	}
+	return res
+}
+
+// changesOf returns a run's change records of calls (not notices), as
+// "Service:Action status" strings.
+func changesOf(t *testing.T, h *playbooktest.Harness, run *playbooktest.Run) []string {
+	t.Helper()
+	var out []string
+	for _, c := range h.Changes(run) {
+		if c.Kind != store.KindCall {
+			continue
+		}
+		out = append(out, c.Service+":"+c.Action+" "+string(c.Status))
+	}
+	return out
+}
+
+// rollback undoes a run's applied changes through the change gate.
+func rollback(t *testing.T, h *playbooktest.Harness, run *playbooktest.Run) {
+	t.Helper()
+	if _, err := h.Gate.Rollback(h.Context(), run.ARN, "events-a-test"); err != nil {
+		t.Fatalf("rollback %s: %v", run.ARN, err)
+	}
+}
+
+// sgRules lists a group's ingress rules as "proto from-to cidr".
+func sgRules(t *testing.T, h *playbooktest.Harness, account, region, group string) []string {
+	t.Helper()
+	out, err := ec2.NewFromConfig(h.AWSConfig(account, region)).DescribeSecurityGroupRules(h.Context(), &ec2.DescribeSecurityGroupRulesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{group}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []string
+	for _, r := range out.SecurityGroupRules {
+		if aws.ToBool(r.IsEgress) {
+			continue
+		}
+		cidr := aws.ToString(r.CidrIpv4)
+		if cidr == "" {
+			cidr = aws.ToString(r.CidrIpv6)
+		}
+		rs = append(rs, fmt.Sprintf("%s %d-%d %s", aws.ToString(r.IpProtocol), aws.ToInt32(r.FromPort), aws.ToInt32(r.ToPort), cidr))
+	}
+	sort.Strings(rs)
+	return rs
+}
+
+// TestSGOpenIngress: the real "security group modified" record, with its
+// SSH rule opened to 0.0.0.0/0, revokes exactly that rule; web ports,
+// narrow ranges and rules added before stay; rollback authorizes it again.
+func TestSGOpenIngress(t *testing.T) {
+	rec := clone(t, realRecord(t, "AuthorizeSecurityGroupIngress__panther__security-group-modified.json"))
+	set(t, rec, "0.0.0.0/0", "requestParameters", "ipPermissions", "items", "0", "ipRanges", "items", "0", "cidrIp")
+	event := wrap(t, rec)
+	account, region := event["account"].(string), event["region"].(string)
+	group := "sg-1" // the record's
+
+	for _, st := range []stage.Stage{stage.Enforce, stage.Observe} {
+		t.Run(string(st), func(t *testing.T) {
+			h := eventsAHarness(t, account, region, st)
+			if err := h.Sim.AddResources(account, region, awssim.Resources{SecurityGroups: []awssim.SecurityGroup{{
+				ID: group, Name: "bastion", Tags: awssim.Tags{{Key: "owner", Value: "alice@example.com"}},
+				Ingress: []awssim.SecurityGroupRule{
+					{Protocol: "tcp", FromPort: 22, ToPort: 22, CidrIPv4: "0.0.0.0/0", Description: "SSH for me"},
+					{Protocol: "tcp", FromPort: 443, ToPort: 443, CidrIPv4: "0.0.0.0/0"},
+					{Protocol: "tcp", FromPort: 22, ToPort: 22, CidrIPv4: "10.0.0.0/8"},
+					{Protocol: "tcp", FromPort: 5432, ToPort: 5432, CidrIPv4: "0.0.0.0/0"},
+				},
+			}}}); err != nil {
+				t.Fatal(err)
+			}
+			before := sgRules(t, h, account, region, group)
+			run := startFromEvent(t, h, event, "sg-open-ingress")
+			finish(t, run, "fixed")
+			after := sgRules(t, h, account, region, group)
+			changes := changesOf(t, h, run)
+			if st == stage.Observe {
+				if strings.Join(after, ";") != strings.Join(before, ";") {
+					t.Fatalf("observe changed the group: %v -> %v", before, after)
+				}
+				if strings.Join(changes, ",") != "ec2:RevokeSecurityGroupIngress planned" {
+					t.Fatalf("changes %v, want the revoke planned", changes)
+				}
+				return
+			}
+			want := []string{"tcp 22-22 10.0.0.0/8", "tcp 443-443 0.0.0.0/0", "tcp 5432-5432 0.0.0.0/0"}
+			if strings.Join(after, ";") != strings.Join(want, ";") {
+				t.Fatalf("rules after the run %v, want %v", after, want)
+			}
+			if strings.Join(changes, ",") != "ec2:RevokeSecurityGroupIngress applied" {
+				t.Fatalf("changes %v, want the revoke applied", changes)
+			}
+			if len(h.Notices.For(group)) == 0 {
+				t.Errorf("no notice about %s", group)
+			}
+			rollback(t, h, run)
+			if got := sgRules(t, h, account, region, group); strings.Join(got, ";") != strings.Join(before, ";") {
+				t.Fatalf("rules after rollback %v, want %v", got, before)
+			}
+		})
+	}
 }
