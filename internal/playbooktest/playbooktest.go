@@ -409,6 +409,40 @@ func (r *Run) Wait() *Result {
 	}
 }
 
+// Park waits until the run has ended or is parked: waiting on a timer of
+// a Wait state or a retry, or on a task token. Call it before Advance, so
+// the clock moves past a timer that exists.
+func (r *Run) Park() {
+	r.h.T.Helper()
+	deadline := time.Now().Add(WaitTimeout)
+	for {
+		e, err := r.h.Engine.DescribeExecution(r.h.ctx, r.ARN)
+		if err != nil {
+			r.h.T.Fatalf("playbooktest: describe %s: %v", r.ARN, err)
+		}
+		if e.Status != "RUNNING" {
+			return
+		}
+		timers, err := r.h.Store.ListTimers(r.h.ctx, r.ARN)
+		if err == nil && !e.Runnable {
+			for _, t := range timers {
+				if strings.HasPrefix(t.Key, "run/") {
+					return
+				}
+			}
+		}
+		for _, t := range r.Tokens() {
+			if _, err := r.h.Store.GetTaskToken(r.h.ctx, t.Token); err == nil {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			r.h.T.Fatalf("playbooktest: %s neither ended nor parked after %v", r.ARN, WaitTimeout)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // Tokens lists the task tokens the run has been given (by tasks such as
 // steward:approval), oldest first.
 func (r *Run) Tokens() []Token {

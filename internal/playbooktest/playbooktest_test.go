@@ -31,6 +31,7 @@ func TestHarnessRunsAcrossAccounts(t *testing.T) {
 	}
 	run := h.Start("describe", map[string]any{"account": playbooktest.Sandbox, "region": "eu-west-1", "volume": "vol-00000000000000003"})
 	// Parked on the Wait state until the clock moves.
+	run.Park()
 	h.Advance(time.Hour)
 	res := run.Wait()
 	if res.Status != "SUCCEEDED" || res.Outcome() != "compliant" || res.Out["state"] != "available" {
