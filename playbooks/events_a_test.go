@@ -35,7 +35,7 @@ var eventsA = []string{"s3-dangling-dns", "elb-dangling-dns", "sg-open-ingress",
 
 // sharedTestdata returns ../shared/testdata beside the module root, or
 // skips the test when it is absent.
-func sharedTestdata(t testing.TB) string {
+func evaSharedTestdata(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -59,9 +59,9 @@ func sharedTestdata(t testing.TB) string {
 }
 
 // realRecord reads one CloudTrail record of the outside test data.
-func realRecord(t testing.TB, file string) map[string]any {
+func evaRealRecord(t testing.TB, file string) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(sharedTestdata(t), "cloudtrail", "raw", file))
+	data, err := os.ReadFile(filepath.Join(evaSharedTestdata(t), "cloudtrail", "raw", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func realRecord(t testing.TB, file string) map[string]any {
 }
 
 // wrap makes the EventBridge event of a CloudTrail record.
-func wrap(t testing.TB, rec map[string]any) map[string]any {
+func evaWrap(t testing.TB, rec map[string]any) map[string]any {
 	t.Helper()
 	ev, err := ingest.WrapCloudTrail(rec)
 	if err != nil {
@@ -84,7 +84,7 @@ func wrap(t testing.TB, rec map[string]any) map[string]any {
 	return ev
 }
 
-func mustJSON(t testing.TB, v any) []byte {
+func evaMustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -94,7 +94,7 @@ func mustJSON(t testing.TB, v any) []byte {
 }
 
 // decodeJSON decodes s into steward's value model.
-func decodeJSON(t testing.TB, s string) any {
+func evaDecodeJSON(t testing.TB, s string) any {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
@@ -107,14 +107,14 @@ func decodeJSON(t testing.TB, s string) any {
 
 // clone copies a JSON value deeply, so a derived event does not change
 // the record it came from.
-func clone(t testing.TB, v map[string]any) map[string]any {
+func evaClone(t testing.TB, v map[string]any) map[string]any {
 	t.Helper()
-	return decodeJSON(t, string(mustJSON(t, v))).(map[string]any)
+	return evaDecodeJSON(t, string(evaMustJSON(t, v))).(map[string]any)
 }
 
 // set walks path (fields and list indexes as strings) in v and sets the
 // last element.
-func set(t testing.TB, v any, value any, path ...string) {
+func evaSet(t testing.TB, v any, value any, path ...string) {
 	t.Helper()
 	cur := v
 	for i, p := range path {
@@ -145,7 +145,7 @@ func set(t testing.TB, v any, value any, path ...string) {
 }
 
 // eventsARules is a rule set with the rules of the group A playbooks.
-func eventsARules(t testing.TB) *rules.Set {
+func evaEventsARules(t testing.TB) *rules.Set {
 	t.Helper()
 	s := rules.NewSet(playbooks.Exists)
 	for _, name := range eventsA {
@@ -161,9 +161,9 @@ func eventsARules(t testing.TB) *rules.Set {
 }
 
 // started returns the playbooks an event starts.
-func started(t testing.TB, s *rules.Set, event map[string]any) []string {
+func evaStarted(t testing.TB, s *rules.Set, event map[string]any) []string {
 	t.Helper()
-	starts, err := s.Evaluate(context.Background(), mustJSON(t, event), rules.EvaluateParams{At: time.Now(), Counter: &rules.MemoryCounter{}})
+	starts, err := s.Evaluate(context.Background(), evaMustJSON(t, event), rules.EvaluateParams{At: time.Now(), Counter: &rules.MemoryCounter{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,9 +176,9 @@ func started(t testing.TB, s *rules.Set, event map[string]any) []string {
 	return out
 }
 
-// ruleCase is a CloudTrail record (real, or derived from a real one with
+// evaRuleCase is a CloudTrail record (real, or derived from a real one with
 // the change said in its name) and the playbook it must start, if any.
-type ruleCase struct {
+type evaRuleCase struct {
 	name   string
 	record string                                // file under cloudtrail/raw
 	derive func(t testing.TB, rec map[string]any) // nil: the record as it is
@@ -186,8 +186,8 @@ type ruleCase struct {
 	why    string
 }
 
-func eventsARuleCases() []ruleCase {
-	return []ruleCase{
+func evaEventsARuleCases() []evaRuleCase {
+	return []evaRuleCase{
 		{name: "real DeleteBucket", record: "DeleteBucket__panther__an-s3-bucket-was-deleted.json", want: "s3-dangling-dns",
 			why: "a bucket was deleted: the DNS names pointing at it now dangle"},
 		{name: "real DeleteLoadBalancer (elbv2)", record: "DeleteLoadBalancer__awsdocs__elbv2-1.json", want: "elb-dangling-dns",
@@ -207,17 +207,17 @@ func eventsARuleCases() []ruleCase {
 			why: "the gateway was attached"},
 		{name: "AuthorizeSecurityGroupIngress derived: 22 from 0.0.0.0/0", record: "AuthorizeSecurityGroupIngress__panther__security-group-modified.json",
 			derive: func(t testing.TB, rec map[string]any) {
-				set(t, rec, "0.0.0.0/0", "requestParameters", "ipPermissions", "items", "0", "ipRanges", "items", "0", "cidrIp")
+				evaSet(t, rec, "0.0.0.0/0", "requestParameters", "ipPermissions", "items", "0", "ipRanges", "items", "0", "cidrIp")
 			}, want: "sg-open-ingress", why: "SSH open to the world"},
 		{name: "AuthorizeSecurityGroupIngress derived: 443 from ::/0", record: "AuthorizeSecurityGroupIngress__flatiron__test-ec2-authorizesecuritygroupingress.json",
 			derive: func(t testing.TB, rec map[string]any) {
-				set(t, rec, map[string]any{"items": []any{map[string]any{"cidrIpv6": "::/0"}}}, "requestParameters", "ipPermissions", "items", "0", "ipv6Ranges")
-				set(t, rec, map[string]any{}, "requestParameters", "ipPermissions", "items", "0", "ipRanges")
+				evaSet(t, rec, map[string]any{"items": []any{map[string]any{"cidrIpv6": "::/0"}}}, "requestParameters", "ipPermissions", "items", "0", "ipv6Ranges")
+				evaSet(t, rec, map[string]any{}, "requestParameters", "ipPermissions", "items", "0", "ipRanges")
 			}, why: "a web port open to the world over IPv6 is allowed"},
 		{name: "AuthorizeSecurityGroupIngress derived: all traffic from ::/0", record: "AuthorizeSecurityGroupIngress__flatiron__test-ec2-authorizesecuritygroupingress.json",
 			derive: func(t testing.TB, rec map[string]any) {
 				p := map[string]any{"ipProtocol": "-1", "ipv6Ranges": map[string]any{"items": []any{map[string]any{"cidrIpv6": "::/0"}}}}
-				set(t, rec, p, "requestParameters", "ipPermissions", "items", "0")
+				evaSet(t, rec, p, "requestParameters", "ipPermissions", "items", "0")
 			}, want: "sg-open-ingress", why: "every port open to the world"},
 		{name: "DeleteBucket derived: failed with BucketNotEmpty", record: "DeleteBucket__panther__an-s3-bucket-was-deleted.json",
 			derive: func(t testing.TB, rec map[string]any) { rec["errorCode"] = "BucketNotEmpty" },
@@ -228,16 +228,16 @@ func eventsARuleCases() []ruleCase {
 // TestEventsARulesAgainstRealRecords: the rules of the group A playbooks
 // start the right playbook, and only it, for the real CloudTrail records.
 func TestEventsARulesAgainstRealRecords(t *testing.T) {
-	s := eventsARules(t)
+	s := evaEventsARules(t)
 	pass := 0
-	cases := eventsARuleCases()
+	cases := evaEventsARuleCases()
 	for _, c := range cases {
-		rec := realRecord(t, c.record)
+		rec := evaRealRecord(t, c.record)
 		if c.derive != nil {
-			rec = clone(t, rec)
+			rec = evaClone(t, rec)
 			c.derive(t, rec)
 		}
-		got := started(t, s, wrap(t, rec))
+		got := evaStarted(t, s, evaWrap(t, rec))
 		var want []string
 		if c.want != "" {
 			want = []string{c.want}
@@ -254,7 +254,7 @@ func TestEventsARulesAgainstRealRecords(t *testing.T) {
 // eventsAHarness starts a harness whose inventory is the account and
 // region of a real record (class production), with the group A playbooks,
 // in stage st.
-func eventsAHarness(t *testing.T, account, region string, st stage.Stage) *playbooktest.Harness {
+func evaEventsAHarness(t *testing.T, account, region string, st stage.Stage) *playbooktest.Harness {
 	t.Helper()
 	var pbs []*playbooks.Playbook
 	for _, name := range eventsA {
@@ -276,9 +276,9 @@ func eventsAHarness(t *testing.T, account, region string, st stage.Stage) *playb
 
 // startFromEvent evaluates the event against the group A rules, requires
 // that it starts exactly want, and starts it with the rule's input.
-func startFromEvent(t *testing.T, h *playbooktest.Harness, event map[string]any, want string) *playbooktest.Run {
+func evaStartFromEvent(t *testing.T, h *playbooktest.Harness, event map[string]any, want string) *playbooktest.Run {
 	t.Helper()
-	starts, err := eventsARules(t).Evaluate(context.Background(), mustJSON(t, event), rules.EvaluateParams{At: h.Clock.Now(), Counter: &rules.MemoryCounter{}})
+	starts, err := evaEventsARules(t).Evaluate(context.Background(), evaMustJSON(t, event), rules.EvaluateParams{At: h.Clock.Now(), Counter: &rules.MemoryCounter{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func startFromEvent(t *testing.T, h *playbooktest.Harness, event map[string]any,
 }
 
 // finish waits for a run and requires it SUCCEEDED with outcome.
-func finish(t *testing.T, run *playbooktest.Run, outcome string) *playbooktest.Result {
+func evaFinish(t *testing.T, run *playbooktest.Run, outcome string) *playbooktest.Result {
 	t.Helper()
 	res := run.Wait()
 	if res.Status != "SUCCEEDED" {
@@ -303,7 +303,7 @@ func finish(t *testing.T, run *playbooktest.Run, outcome string) *playbooktest.R
 
 // changesOf returns a run's change records of calls (not notices), as
 // "Service:Action status" strings.
-func changesOf(t *testing.T, h *playbooktest.Harness, run *playbooktest.Run) []string {
+func evaChangesOf(t *testing.T, h *playbooktest.Harness, run *playbooktest.Run) []string {
 	t.Helper()
 	var out []string
 	for _, c := range h.Changes(run) {
@@ -316,7 +316,7 @@ func changesOf(t *testing.T, h *playbooktest.Harness, run *playbooktest.Run) []s
 }
 
 // rollback undoes a run's applied changes through the change gate.
-func rollback(t *testing.T, h *playbooktest.Harness, run *playbooktest.Run) {
+func evaRollback(t *testing.T, h *playbooktest.Harness, run *playbooktest.Run) {
 	t.Helper()
 	if _, err := h.Gate.Rollback(h.Context(), run.ARN, "events-a-test"); err != nil {
 		t.Fatalf("rollback %s: %v", run.ARN, err)
@@ -324,7 +324,7 @@ func rollback(t *testing.T, h *playbooktest.Harness, run *playbooktest.Run) {
 }
 
 // sgRules lists a group's ingress rules as "proto from-to cidr".
-func sgRules(t *testing.T, h *playbooktest.Harness, account, region, group string) []string {
+func evaSgRules(t *testing.T, h *playbooktest.Harness, account, region, group string) []string {
 	t.Helper()
 	out, err := ec2.NewFromConfig(h.AWSConfig(account, region)).DescribeSecurityGroupRules(h.Context(), &ec2.DescribeSecurityGroupRulesInput{
 		Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{group}}},
@@ -351,15 +351,15 @@ func sgRules(t *testing.T, h *playbooktest.Harness, account, region, group strin
 // SSH rule opened to 0.0.0.0/0, revokes exactly that rule; web ports,
 // narrow ranges and rules added before stay; rollback authorizes it again.
 func TestSGOpenIngress(t *testing.T) {
-	rec := clone(t, realRecord(t, "AuthorizeSecurityGroupIngress__panther__security-group-modified.json"))
-	set(t, rec, "0.0.0.0/0", "requestParameters", "ipPermissions", "items", "0", "ipRanges", "items", "0", "cidrIp")
-	event := wrap(t, rec)
+	rec := evaClone(t, evaRealRecord(t, "AuthorizeSecurityGroupIngress__panther__security-group-modified.json"))
+	evaSet(t, rec, "0.0.0.0/0", "requestParameters", "ipPermissions", "items", "0", "ipRanges", "items", "0", "cidrIp")
+	event := evaWrap(t, rec)
 	account, region := event["account"].(string), event["region"].(string)
 	group := "sg-1" // the record's
 
 	for _, st := range []stage.Stage{stage.Enforce, stage.Observe} {
 		t.Run(string(st), func(t *testing.T) {
-			h := eventsAHarness(t, account, region, st)
+			h := evaEventsAHarness(t, account, region, st)
 			if err := h.Sim.AddResources(account, region, awssim.Resources{SecurityGroups: []awssim.SecurityGroup{{
 				ID: group, Name: "bastion", Tags: awssim.Tags{{Key: "owner", Value: "alice@example.com"}},
 				Ingress: []awssim.SecurityGroupRule{
@@ -371,11 +371,11 @@ func TestSGOpenIngress(t *testing.T) {
 			}}}); err != nil {
 				t.Fatal(err)
 			}
-			before := sgRules(t, h, account, region, group)
-			run := startFromEvent(t, h, event, "sg-open-ingress")
-			finish(t, run, "fixed")
-			after := sgRules(t, h, account, region, group)
-			changes := changesOf(t, h, run)
+			before := evaSgRules(t, h, account, region, group)
+			run := evaStartFromEvent(t, h, event, "sg-open-ingress")
+			evaFinish(t, run, "fixed")
+			after := evaSgRules(t, h, account, region, group)
+			changes := evaChangesOf(t, h, run)
 			if st == stage.Observe {
 				if strings.Join(after, ";") != strings.Join(before, ";") {
 					t.Fatalf("observe changed the group: %v -> %v", before, after)
@@ -395,9 +395,85 @@ func TestSGOpenIngress(t *testing.T) {
 			if len(h.Notices.For(group)) == 0 {
 				t.Errorf("no notice about %s", group)
 			}
-			rollback(t, h, run)
-			if got := sgRules(t, h, account, region, group); strings.Join(got, ";") != strings.Join(before, ";") {
+			evaRollback(t, h, run)
+			if got := evaSgRules(t, h, account, region, group); strings.Join(got, ";") != strings.Join(before, ";") {
 				t.Fatalf("rules after rollback %v, want %v", got, before)
+			}
+		})
+	}
+}
+
+// igwAttachment returns the VPC an internet gateway is attached to, or "".
+func evaIgwAttachment(t *testing.T, h *playbooktest.Harness, account, region, gateway string) string {
+	t.Helper()
+	out, err := ec2.NewFromConfig(h.AWSConfig(account, region)).DescribeInternetGateways(h.Context(), &ec2.DescribeInternetGatewaysInput{InternetGatewayIds: []string{gateway}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range out.InternetGateways {
+		for _, a := range g.Attachments {
+			if a.State != "detached" && a.State != "detaching" {
+				return aws.ToString(a.VpcId)
+			}
+		}
+	}
+	return ""
+}
+
+// TestIGWAttach: the real AttachInternetGateway record (it failed with
+// RequestExpired, so the rule ignores it; without its errorCode it is the
+// attachment as it would have succeeded) detaches the gateway; rollback
+// attaches it again; an exception tag keeps it; observe changes nothing.
+func TestIGWAttach(t *testing.T) {
+	real := evaRealRecord(t, "AttachInternetGateway__panther__error-modifying-network-gateway.json")
+	if got := evaStarted(t, evaEventsARules(t), evaWrap(t, real)); len(got) != 0 {
+		t.Fatalf("the failed call starts %v", got)
+	}
+	rec := evaClone(t, real)
+	delete(rec, "errorCode")
+	event := evaWrap(t, rec)
+	account, region := event["account"].(string), event["region"].(string)
+	const gateway, vpc = "igw-1", "vpc-1" // the record's
+
+	tests := []struct {
+		name    string
+		stage   stage.Stage
+		tags    awssim.Tags
+		outcome string
+		changes string
+		vpc     string // attached after the run
+	}{
+		{name: "enforce", stage: stage.Enforce, outcome: "fixed", changes: "ec2:DetachInternetGateway applied"},
+		{name: "observe", stage: stage.Observe, outcome: "fixed", changes: "ec2:DetachInternetGateway planned", vpc: vpc},
+		{name: "exception tag", stage: stage.Enforce, tags: awssim.Tags{{Key: "steward:exception", Value: "2099-01-01;shared egress migration"}},
+			outcome: "exception", vpc: vpc},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := evaEventsAHarness(t, account, region, tc.stage)
+			if err := h.Sim.AddResources(account, region, awssim.Resources{
+				Vpcs:             []awssim.Vpc{{ID: vpc}},
+				InternetGateways: []awssim.InternetGateway{{ID: gateway, VpcID: vpc, Tags: append(awssim.Tags{{Key: "owner", Value: "alice@example.com"}}, tc.tags...)}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			run := evaStartFromEvent(t, h, event, "igw-attach")
+			evaFinish(t, run, tc.outcome)
+			if got := evaIgwAttachment(t, h, account, region, gateway); got != tc.vpc {
+				t.Fatalf("gateway attached to %q after the run, want %q", got, tc.vpc)
+			}
+			if got := strings.Join(evaChangesOf(t, h, run), ","); got != tc.changes {
+				t.Fatalf("changes %q, want %q", got, tc.changes)
+			}
+			if tc.stage != stage.Enforce || tc.outcome != "fixed" {
+				return
+			}
+			if len(h.Notices.For(gateway)) == 0 {
+				t.Errorf("no notice about %s", gateway)
+			}
+			evaRollback(t, h, run)
+			if got := evaIgwAttachment(t, h, account, region, gateway); got != vpc {
+				t.Fatalf("gateway attached to %q after rollback, want %q", got, vpc)
 			}
 		})
 	}
