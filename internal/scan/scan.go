@@ -40,6 +40,11 @@ type Engine interface {
 	ListExecutions(ctx context.Context, p store.ListExecutionsParams) ([]*store.Execution, string, error)
 }
 
+// ChangeLister lists change records: store.ChangeStore.
+type ChangeLister interface {
+	ListChanges(ctx context.Context, f store.ChangeFilter) ([]*store.Change, error)
+}
+
 // Runner runs scans. Its zero value is not usable: set Cloud (or Lister
 // and Targets), Engine and Store.
 type Runner struct {
@@ -62,6 +67,11 @@ type Runner struct {
 	// Waiting reports whether a running execution waits for a person's
 	// approval; nil: running executions count as running.
 	Waiting func(ctx context.Context, x *store.Execution) bool
+	// Changes, when set, lists the change records of a scan (their Run is
+	// the scan id): an execution whose outcome is "fixed" counts as fixed
+	// when it applied a change, planned when it only planned some. Without
+	// records the stage decides (see Resolver).
+	Changes ChangeLister
 	// Starters bounds the executions being started at once across a scan
 	// (so that the store's writer groups them); default 64.
 	Starters int
@@ -161,8 +171,15 @@ func (r *Runner) targets(req Request) ([]cloud.Target, error) {
 			strings.Join(unknown, ", "), strings.Join(sortedKeys(accounts), ", "), strings.Join(sortedKeys(regions), ", "))
 	}
 	var out []cloud.Target
+	done := map[string]bool{}
 	for _, t := range all {
 		if (len(wantA) == 0 || wantA[t.Account]) && (len(wantR) == 0 || wantR[t.Region]) {
+			if req.Spec.Global {
+				if done[t.Account] {
+					continue
+				}
+				done[t.Account] = true
+			}
 			out = append(out, t)
 		}
 	}
@@ -431,6 +448,10 @@ func (r *Runner) Report(ctx context.Context, id string) (*Report, error) {
 	}
 	rep := &Report{Scan: *sc}
 	rep.Summary.Found = sc.Listed
+	ch, err := r.changes(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	prefix := sc.ID + "-"
 	smARN := r.Engine.StateMachineARN(sc.Playbook)
 	token := ""
@@ -441,7 +462,7 @@ func (r *Runner) Report(ctx context.Context, id string) (*Report, error) {
 		}
 		for _, x := range xs {
 			if strings.HasPrefix(x.Name, prefix) {
-				r.count(ctx, &rep.Summary, x)
+				r.count(ctx, &rep.Summary, x, ch)
 			}
 		}
 		if next == "" {
@@ -455,7 +476,7 @@ func (r *Runner) Report(ctx context.Context, id string) (*Report, error) {
 }
 
 // count adds one execution to a summary.
-func (r *Runner) count(ctx context.Context, s *Summary, x *store.Execution) {
+func (r *Runner) count(ctx context.Context, s *Summary, x *store.Execution, ch changeSets) {
 	switch x.Status {
 	case engine.StatusRunning:
 		if r.Waiting != nil && r.Waiting(ctx, x) {
@@ -475,7 +496,9 @@ func (r *Runner) count(ctx context.Context, s *Summary, x *store.Execution) {
 	_ = json.Unmarshal([]byte(x.Output), &out)
 	switch out.Outcome {
 	case "fixed":
-		if r.planned(x) {
+		if ch.applied[x.ARN] {
+			s.Fixed++
+		} else if ch.planned[x.ARN] || r.planned(x) {
 			s.Planned++
 		} else {
 			s.Fixed++
@@ -490,6 +513,40 @@ func (r *Runner) count(ctx context.Context, s *Summary, x *store.Execution) {
 		s.Notified++
 	default:
 		s.Other++
+	}
+}
+
+// changeSets are the executions of a scan that applied, or planned,
+// changes.
+type changeSets struct{ applied, planned map[string]bool }
+
+// changes reads a scan's change records (calls and records, not notices).
+func (r *Runner) changes(ctx context.Context, scanID string) (changeSets, error) {
+	cs := changeSets{applied: map[string]bool{}, planned: map[string]bool{}}
+	if r.Changes == nil {
+		return cs, nil
+	}
+	var after int64
+	for {
+		list, err := r.Changes.ListChanges(ctx, store.ChangeFilter{Run: scanID, AfterSeq: after, Limit: 1000})
+		if err != nil {
+			return cs, fmt.Errorf("scan %s: change records: %w", scanID, err)
+		}
+		for _, c := range list {
+			after = c.Seq
+			if c.Kind == store.KindNotice {
+				continue
+			}
+			switch c.Status {
+			case store.StatusApplied, store.StatusRolledBack:
+				cs.applied[c.ExecutionARN] = true
+			case store.StatusPlanned:
+				cs.planned[c.ExecutionARN] = true
+			}
+		}
+		if len(list) < 1000 {
+			return cs, nil
+		}
 	}
 }
 

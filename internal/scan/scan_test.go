@@ -278,6 +278,13 @@ func TestDryRunAndNarrowing(t *testing.T) {
 		t.Fatalf("dry run summary %+v, want 4 planned", rep.Summary)
 	}
 
+	global := ebsSpec
+	global.Global = true
+	gsc, err := e.runner.Run(ctx, Request{Playbook: "ebs-unused", Spec: global})
+	if err != nil || gsc.Targets != 3 {
+		t.Fatalf("global scan: %d targets, %v; want one per account", gsc.Targets, err)
+	}
+
 	for _, bad := range []Request{
 		{Playbook: "ebs-unused", Spec: ebsSpec, Accounts: []string{"444444444444"}},
 		{Playbook: "ebs-unused", Spec: ebsSpec, Regions: []string{"mars-north-1"}},
@@ -328,10 +335,42 @@ func TestSummary(t *testing.T) {
 	if rep.Summary.Planned != 2 || rep.Summary.Fixed != 0 {
 		t.Fatalf("observe stage: %+v, want 2 planned", rep.Summary)
 	}
+	// Change records decide where they exist: one fix applied, one planned.
+	var fixedARNs []string
+	for _, x := range e.executions(t, id) {
+		if strings.Contains(x.Input, `"Size":7`) {
+			fixedARNs = append(fixedARNs, x.ARN)
+		}
+	}
+	e.runner.Resolver = stage.Fixed(stage.Enforce)
+	e.runner.Changes = fakeChanges{
+		{Seq: 1, ExecutionARN: fixedARNs[0], Run: id, Kind: store.KindCall, Status: store.StatusApplied},
+		{Seq: 2, ExecutionARN: fixedARNs[1], Run: id, Kind: store.KindCall, Status: store.StatusPlanned},
+		{Seq: 3, ExecutionARN: fixedARNs[1], Run: id, Kind: store.KindNotice, Status: store.StatusApplied},
+	}
+	rep, err = e.runner.Report(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.Planned != 1 || rep.Summary.Fixed != 1 {
+		t.Fatalf("with change records: %+v, want 1 fixed, 1 planned", rep.Summary)
+	}
 	t.Logf("judge: summary of 14 executions with known outcomes matches: %+v", rep.Summary)
 	if _, err := e.runner.Report(ctx, "scan-nope"); !errors.Is(err, ErrUnknownScan) {
 		t.Fatalf("unknown scan: %v", err)
 	}
+}
+
+type fakeChanges []*store.Change
+
+func (f fakeChanges) ListChanges(_ context.Context, fl store.ChangeFilter) ([]*store.Change, error) {
+	var out []*store.Change
+	for _, c := range f {
+		if c.Run == fl.Run && c.Seq > fl.AfterSeq {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func TestResourceID(t *testing.T) {

@@ -51,6 +51,9 @@ type Spec struct {
 	// guessed from Items (Volumes: VolumeId, then VolumeArn, VolumeName),
 	// then Arn, Id, Name.
 	ID string `json:"id,omitempty"`
+	// Global scans run once per account, in its first region (services
+	// with one endpoint: iam, route53).
+	Global bool `json:"global,omitempty"`
 }
 
 // Resource returns the Step Functions resource of the list call.
