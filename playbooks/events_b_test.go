@@ -1,0 +1,506 @@
+package playbooks_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/stewardhq/steward/internal/awssim"
+	"github.com/stewardhq/steward/internal/ingest"
+	"github.com/stewardhq/steward/internal/playbooktest"
+	"github.com/stewardhq/steward/internal/rules"
+	"github.com/stewardhq/steward/internal/stage"
+	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/testdata"
+	"github.com/stewardhq/steward/playbooks"
+)
+
+// The event-driven playbooks of group B: ec2-manual-launch, imdsv1 (its
+// launch rule and its scan input), owner-tag, hub-finding and
+// guardduty-quarantine. Their judges are the real records of
+// ../shared/testdata: CloudTrail records wrapped as EventBridge delivers
+// them, Security Hub findings and GuardDuty events. A record is changed
+// only where a case's name says so (a derived case).
+
+// eventsB are the playbooks this file judges.
+var eventsB = []string{"ec2-manual-launch", "imdsv1", "owner-tag", "hub-finding", "guardduty-quarantine"}
+
+// evbRead decodes one file of the outside test data (path under
+// ../shared/testdata) into steward's value model.
+func evbRead(t testing.TB, rel string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testdata.Dir(t), rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v map[string]any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	return v
+}
+
+// evbCloudTrail wraps a real CloudTrail record (file under
+// cloudtrail/raw) as EventBridge does; derive, when not nil, changes the
+// record first.
+func evbCloudTrail(t testing.TB, file string, derive func(rec map[string]any)) map[string]any {
+	t.Helper()
+	rec := evbRead(t, filepath.Join("cloudtrail", "raw", file))
+	if derive != nil {
+		derive(rec)
+	}
+	ev, err := ingest.WrapCloudTrail(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func evbJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// evbRules is a rule set with the rules of every embedded playbook, so a
+// test sees every playbook an event starts.
+func evbRules(t testing.TB) *rules.Set {
+	t.Helper()
+	if err := playbooks.Problems(); err != nil {
+		t.Logf("embedded playbooks with problems (not judged here): %v", err)
+	}
+	s := rules.NewSet(playbooks.Exists)
+	for _, name := range eventsB {
+		p, err := playbooks.Get(name)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		if err := s.PutAll(p.Rules); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	return s
+}
+
+// evbEvaluate runs the rules on an event.
+func evbEvaluate(t testing.TB, s *rules.Set, event map[string]any, at time.Time, id string, c rules.Counter) []rules.Start {
+	t.Helper()
+	if c == nil {
+		c = &rules.MemoryCounter{}
+	}
+	starts, err := s.Evaluate(context.Background(), evbJSON(t, event), rules.EvaluateParams{At: at, EventID: id, Counter: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return starts
+}
+
+// evbStarted lists the playbooks an event starts (skipped ones left out).
+func evbStarted(starts []rules.Start) []string {
+	var out []string
+	for _, st := range starts {
+		if !st.Skipped {
+			out = append(out, st.Playbook)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// evbStart returns the start of one playbook among starts, or fails.
+func evbStart(t testing.TB, starts []rules.Start, playbook string) rules.Start {
+	t.Helper()
+	for _, st := range starts {
+		if st.Playbook == playbook && !st.Skipped {
+			return st
+		}
+	}
+	t.Fatalf("no start of %s among %+v", playbook, starts)
+	return rules.Start{}
+}
+
+// asPerson makes a derived RunInstances record: the assumed role's
+// session is renamed to an e-mail address of the company domain, as a
+// single sign-on session of an employee is named.
+func evbAsPerson(email string) func(rec map[string]any) {
+	return func(rec map[string]any) {
+		ui := rec["userIdentity"].(map[string]any)
+		arn := ui["arn"].(string)
+		ui["arn"] = arn[:strings.LastIndex(arn, "/")+1] + email
+		if pid, ok := ui["principalId"].(string); ok {
+			ui["principalId"] = pid[:strings.Index(pid, ":")+1] + email
+		}
+	}
+}
+
+// evbInstances are the instances a RunInstances record's response lists.
+type evbInstance struct {
+	ID, VPC, Subnet, Image, Type, AZ string
+	Groups                           []string
+}
+
+func evbRecordInstances(t testing.TB, event map[string]any) []evbInstance {
+	t.Helper()
+	detail := event["detail"].(map[string]any)
+	resp, _ := detail["responseElements"].(map[string]any)
+	set, _ := resp["instancesSet"].(map[string]any)
+	items, _ := set["items"].([]any)
+	var out []evbInstance
+	for _, it := range items {
+		m := it.(map[string]any)
+		in := evbInstance{ID: evbStr(m["instanceId"]), VPC: evbStr(m["vpcId"]), Subnet: evbStr(m["subnetId"]),
+			Image: evbStr(m["imageId"]), Type: evbStr(m["instanceType"])}
+		if pl, ok := m["placement"].(map[string]any); ok {
+			in.AZ = evbStr(pl["availabilityZone"])
+		}
+		if gs, ok := m["groupSet"].(map[string]any); ok {
+			gi, _ := gs["items"].([]any)
+			for _, g := range gi {
+				in.Groups = append(in.Groups, evbStr(g.(map[string]any)["groupId"]))
+			}
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+func evbStr(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// seedLaunch puts in the sim what a RunInstances record says it created:
+// the VPC, the groups, the instances (running, HttpTokens as given) each
+// with a root volume and, when profile is set, that instance profile
+// whose role is role.
+func evbSeedLaunch(t testing.TB, h *playbooktest.Harness, account, region string, event map[string]any, tokens, profile, role string) []evbInstance {
+	t.Helper()
+	ins := evbRecordInstances(t, event)
+	var res awssim.Resources
+	seenVPC, seenSG := map[string]bool{}, map[string]bool{}
+	for i, in := range ins {
+		if in.VPC != "" && !seenVPC[in.VPC] {
+			seenVPC[in.VPC] = true
+			res.Vpcs = append(res.Vpcs, awssim.Vpc{ID: in.VPC, CidrBlock: "172.31.0.0/16", State: "available"})
+		}
+		for _, g := range in.Groups {
+			if !seenSG[g] {
+				seenSG[g] = true
+				res.SecurityGroups = append(res.SecurityGroups, awssim.SecurityGroup{ID: g, Name: "launch-" + g, Description: "from the record", VpcID: in.VPC,
+					Ingress: []awssim.SecurityGroupRule{{ID: fmt.Sprintf("sgr-seed%d", i), Protocol: "tcp", FromPort: 22, ToPort: 22, CidrIPv4: "10.0.0.0/8"}},
+					Egress:  []awssim.SecurityGroupRule{{ID: fmt.Sprintf("sgr-seedegress%d", i), Protocol: "-1", CidrIPv4: "0.0.0.0/0"}}})
+			}
+		}
+		inst := awssim.Instance{ID: in.ID, ImageID: in.Image, InstanceType: in.Type, State: "running", LaunchTime: h.Clock.Now().Add(-time.Minute),
+			AvailabilityZone: in.AZ, VpcID: in.VPC, SubnetID: in.Subnet, SecurityGroupIDs: in.Groups, HTTPTokens: tokens, RootDeviceName: "/dev/sda1"}
+		if profile != "" {
+			inst.IAMInstanceProfileARN = "arn:aws:iam::" + account + ":instance-profile/" + profile
+		}
+		res.Instances = append(res.Instances, inst)
+		res.Volumes = append(res.Volumes, awssim.Volume{ID: "vol-" + strings.TrimPrefix(in.ID, "i-"), Size: 8, State: "in-use", VolumeType: "gp3",
+			AvailabilityZone: in.AZ, CreateTime: h.Clock.Now().Add(-time.Minute),
+			Attachments: []awssim.VolumeAttachment{{InstanceID: in.ID, Device: "/dev/sda1", State: "attached", AttachTime: h.Clock.Now().Add(-time.Minute), DeleteOnTermination: true}}})
+	}
+	if role != "" {
+		// The account lists roles now: steward's own must be one of them
+		// for AssumeRole to work.
+		res.Roles = append(res.Roles, awssim.Role{Name: "steward-remediator", Path: "/", AssumeRolePolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`})
+		res.Roles = append(res.Roles, awssim.Role{Name: role, Path: "/", AssumeRolePolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`})
+	}
+	if err := h.Sim.AddResources(account, region, res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Roles) > 0 {
+		if err := h.Sim.AddIAM(account, awssim.Resources{Roles: res.Roles}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if profile != "" {
+		if err := h.Sim.AddInstanceProfile(account, awssim.InstanceProfile{Name: profile, Roles: []string{role}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.Sim.ExtendIAM()
+	return ins
+}
+
+// describe returns an instance as EC2 describes it now.
+func evbDescribe(t testing.TB, h *playbooktest.Harness, account, region, id string) (state string, groups []string, tokens string, tags map[string]string) {
+	t.Helper()
+	c := ec2.NewFromConfig(h.AWSConfig(account, region))
+	out, err := c.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Reservations) == 0 || len(out.Reservations[0].Instances) == 0 {
+		return "gone", nil, "", nil
+	}
+	in := out.Reservations[0].Instances[0]
+	for _, g := range in.SecurityGroups {
+		groups = append(groups, aws.ToString(g.GroupId))
+	}
+	tags = map[string]string{}
+	for _, tg := range in.Tags {
+		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	if in.MetadataOptions != nil {
+		tokens = string(in.MetadataOptions.HttpTokens)
+	}
+	return string(in.State.Name), groups, tokens, tags
+}
+
+func evbRolePolicies(t testing.TB, h *playbooktest.Harness, account, role string) []string {
+	t.Helper()
+	c := iam.NewFromConfig(h.AWSConfig(account, "us-east-1"))
+	out, err := c.ListRolePolicies(context.Background(), &iam.ListRolePoliciesInput{RoleName: aws.String(role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.PolicyNames
+}
+
+func evbChanges(cs []*store.Change) string {
+	var b []string
+	for _, c := range cs {
+		b = append(b, fmt.Sprintf("%s:%s:%s:%s", c.Service, c.Action, c.Kind, c.Status))
+	}
+	return strings.Join(b, " ")
+}
+
+func evbRollback(t testing.TB, h *playbooktest.Harness, run *playbooktest.Run) {
+	t.Helper()
+	if _, err := h.Gate.Rollback(h.Context(), run.ARN, "events_b_test"); err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+}
+
+const (
+	launchRecord = "RunInstances__custodian__event-cloud-trail-run-instance-creator-assumed.json"
+	person       = "radiant@example.com"
+)
+
+// TestEC2ManualLaunchRule judges the rule on every real RunInstances
+// record: none was made by a person of the company domain, so none starts
+// the playbook as it is; the derived person's launch does.
+func TestEC2ManualLaunchRule(t *testing.T) {
+	s := evbRules(t)
+	files, _ := filepath.Glob(filepath.Join(testdata.Dir(t, "cloudtrail", "raw"), "RunInstances__*.json"))
+	if len(files) == 0 {
+		t.Skip("no RunInstances records in the outside test data")
+	}
+	pass, total := 0, 0
+	at := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
+	for _, f := range files {
+		ev := evbCloudTrail(t, filepath.Base(f), nil)
+		total++
+		got := evbStarted(evbEvaluate(t, s, ev, at, "", nil))
+		if slices.Contains(got, "ec2-manual-launch") {
+			t.Errorf("%s (no person of the company domain, or a failed call, or a service) started ec2-manual-launch", filepath.Base(f))
+			continue
+		}
+		pass++
+	}
+	derived := evbCloudTrail(t, launchRecord, evbAsPerson(person))
+	total++
+	if got := evbStarted(evbEvaluate(t, s, derived, at, "", nil)); slices.Contains(got, "ec2-manual-launch") {
+		pass++
+	} else {
+		t.Errorf("derived (session renamed %s): started %v, want ec2-manual-launch", person, got)
+	}
+	t.Logf("ec2-manual-launch rule: %d/%d real RunInstances records (and the derived person's launch) decided right", pass, total)
+}
+
+// TestEC2ManualLaunchThreshold: the sixth launch by the same person within
+// 15 minutes takes the threshold path (skipped); a launch after the window
+// starts the playbook again.
+func TestEC2ManualLaunchThreshold(t *testing.T) {
+	s := evbRules(t)
+	ev := evbCloudTrail(t, launchRecord, evbAsPerson(person))
+	counter := &rules.MemoryCounter{}
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var got []string
+	for i, minute := range []int{0, 2, 4, 6, 8, 10, 40} {
+		starts := evbEvaluate(t, s, ev, t0.Add(time.Duration(minute)*time.Minute), fmt.Sprintf("launch-%d", i), counter)
+		outcome := "none"
+		for _, st := range starts {
+			if st.Rule != "ec2-manual-launch" {
+				continue
+			}
+			outcome = st.Playbook
+			if st.Skipped {
+				outcome = "skip"
+			}
+		}
+		got = append(got, outcome)
+	}
+	want := "ec2-manual-launch ec2-manual-launch ec2-manual-launch ec2-manual-launch ec2-manual-launch skip ec2-manual-launch"
+	if strings.Join(got, " ") != want {
+		t.Errorf("launches:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
+
+// manualLaunch seeds the record's account and starts ec2-manual-launch
+// from the derived person's launch, as the rule starts it.
+func evbManualLaunch(t *testing.T, st stage.Stage) (*playbooktest.Harness, *playbooktest.Run, evbInstance, string, string) {
+	t.Helper()
+	ev := evbCloudTrail(t, launchRecord, evbAsPerson(person))
+	account, region := ev["account"].(string), ev["region"].(string)
+	h := playbooktest.New(t, playbooktest.Options{
+		Accounts: []playbooktest.Account{{ID: account, Class: "development", Regions: []string{region}}},
+		Stages:   stage.Fixed(st),
+	})
+	h.NeedSim("seeds the record's instance, its role and instance profile")
+	ins := evbSeedLaunch(t, h, account, region, ev, "optional", "dev-profile", "dev-app")
+	start := evbStart(t, evbEvaluate(t, evbRules(t), ev, h.Clock.Now(), "", nil), "ec2-manual-launch")
+	return h, h.Start("ec2-manual-launch", start.Input), ins[0], account, region
+}
+
+// TestEC2ManualLaunchQuarantineThenTerminate: the real launch (by the
+// derived person) is quarantined, the owner approves, and a month later
+// on the fake clock the volumes are snapshotted and the instance
+// terminated.
+func TestEC2ManualLaunchQuarantineThenTerminate(t *testing.T) {
+	h, run, in, account, region := evbManualLaunch(t, stage.Enforce)
+	tok := run.WaitToken("Ask owner")
+	if in2, ok := tok.Input.(map[string]any); !ok || in2["Owner"] != person {
+		t.Errorf("approval input: %v", tok.Input)
+	}
+	state, groups, _, tags := evbDescribe(t, h, account, region, in.ID)
+	if state != "running" || len(groups) != 1 || slices.Contains(in.Groups, groups[0]) {
+		t.Fatalf("quarantined instance: state %s groups %v (launched with %v)\n%s", state, groups, in.Groups, evbHistory(run))
+	}
+	if tags["steward:invariant"] != "ec2-manual-launch" {
+		t.Errorf("tags %v: want steward:invariant=ec2-manual-launch", tags)
+	}
+	c := ec2.NewFromConfig(h.AWSConfig(account, region))
+	sg, err := c.DescribeSecurityGroups(h.Context(), &ec2.DescribeSecurityGroupsInput{GroupIds: groups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := sg.SecurityGroups[0]; aws.ToString(q.GroupName) != "steward-quarantine" || len(q.IpPermissions) != 0 || len(q.IpPermissionsEgress) != 0 {
+		t.Errorf("quarantine group %s: ingress %v egress %v", aws.ToString(q.GroupName), q.IpPermissions, q.IpPermissionsEgress)
+	}
+	if pols := evbRolePolicies(t, h, account, "dev-app"); !slices.Equal(pols, []string{"steward-quarantine-" + in.ID}) {
+		t.Errorf("role policies %v", pols)
+	}
+	h.SendTaskSuccess(tok.Token, map[string]any{"decision": "approve", "by": person, "channel": "cli"})
+	// The month-long wait: a day in, nothing has happened.
+	h.Advance(24 * time.Hour)
+	if state, _, _, _ := evbDescribe(t, h, account, region, in.ID); state != "running" {
+		t.Fatalf("terminated before the month: %s", state)
+	}
+	h.Advance(30 * 24 * time.Hour)
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	if state, _, _, _ := evbDescribe(t, h, account, region, in.ID); state != "terminated" && state != "shutting-down" && state != "gone" {
+		t.Errorf("after the month: %s", state)
+	}
+	snaps, err := c.DescribeSnapshots(h.Context(), &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
+	if err != nil || len(snaps.Snapshots) != 1 || aws.ToString(snaps.Snapshots[0].VolumeId) != "vol-"+strings.TrimPrefix(in.ID, "i-") {
+		t.Errorf("snapshots: %+v %v", snaps, err)
+	}
+	if pols := evbRolePolicies(t, h, account, "dev-app"); len(pols) != 0 {
+		t.Errorf("role policies after termination %v", pols)
+	}
+	cs := h.Changes(run)
+	actions := evbChanges(cs)
+	for _, want := range []string{"ModifyInstanceAttribute", "PutRolePolicy", "CreateSnapshot", "TerminateInstances"} {
+		if !strings.Contains(actions, want) {
+			t.Errorf("change records lack %s: %s", want, actions)
+		}
+	}
+}
+
+// TestEC2ManualLaunchRollback: rolling back the quarantine puts the
+// instance's groups back and removes the deny policy and the group.
+func TestEC2ManualLaunchRollback(t *testing.T) {
+	h, run, in, account, region := evbManualLaunch(t, stage.Enforce)
+	run.WaitToken("Ask owner")
+	evbRollback(t, h, run)
+	_, groups, _, _ := evbDescribe(t, h, account, region, in.ID)
+	if !slices.Equal(groups, in.Groups) {
+		t.Errorf("groups after rollback %v, want %v (changes %s)", groups, in.Groups, evbChanges(h.Changes(run)))
+	}
+	if pols := evbRolePolicies(t, h, account, "dev-app"); len(pols) != 0 {
+		t.Errorf("role policies after rollback %v", pols)
+	}
+	c := ec2.NewFromConfig(h.AWSConfig(account, region))
+	sg, err := c.DescribeSecurityGroups(h.Context(), &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{{Name: aws.String("group-name"), Values: []string{"steward-quarantine"}}}})
+	if err != nil || len(sg.SecurityGroups) != 0 {
+		t.Errorf("quarantine group after rollback: %+v %v", sg, err)
+	}
+}
+
+// TestEC2ManualLaunchException: an exception releases the instance.
+func TestEC2ManualLaunchException(t *testing.T) {
+	h, run, in, account, region := evbManualLaunch(t, stage.Enforce)
+	tok := run.WaitToken("Ask owner")
+	h.SendTaskSuccess(tok.Token, map[string]any{"decision": "exception", "by": person, "channel": "cli", "until": h.Clock.Now().AddDate(0, 1, 0).Format(time.RFC3339)})
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" || res.Outcome() != "exception" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	state, groups, _, _ := evbDescribe(t, h, account, region, in.ID)
+	if state != "running" || !slices.Equal(groups, in.Groups) {
+		t.Errorf("released instance: %s %v, want running %v", state, groups, in.Groups)
+	}
+	if pols := evbRolePolicies(t, h, account, "dev-app"); len(pols) != 0 {
+		t.Errorf("role policies after the exception %v", pols)
+	}
+}
+
+// TestEC2ManualLaunchObserve: in the observe stage nothing changes; the
+// quarantine and the termination are planned.
+func TestEC2ManualLaunchObserve(t *testing.T) {
+	h, run, in, account, region := evbManualLaunch(t, stage.Observe)
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	state, groups, _, _ := evbDescribe(t, h, account, region, in.ID)
+	if state != "running" || !slices.Equal(groups, in.Groups) {
+		t.Errorf("observe changed the instance: %s %v", state, groups)
+	}
+	if pols := evbRolePolicies(t, h, account, "dev-app"); len(pols) != 0 {
+		t.Errorf("observe changed the role: %v", pols)
+	}
+	cs := h.Changes(run)
+	for _, c := range cs {
+		if c.Status == store.StatusApplied && c.Kind == store.KindCall {
+			t.Errorf("observe applied %s:%s", c.Service, c.Action)
+		}
+	}
+	if s := evbChanges(cs); !strings.Contains(s, "ModifyInstanceAttribute") || !strings.Contains(s, "TerminateInstances") {
+		t.Errorf("planned changes: %s", s)
+	}
+}
+
+// evbHistory is the end of a run's history, for a failed test.
+func evbHistory(run *playbooktest.Run) string {
+	h := run.History()
+	if len(h) > 4000 {
+		h = "...\n" + h[len(h)-4000:]
+	}
+	return h
+}
