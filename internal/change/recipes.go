@@ -789,6 +789,21 @@ func addRoute53() {
 
 // --- CloudFront, RDS, ELB, Security Hub ---
 
+// completeDistributionConfig puts back the required fields a read leaves
+// out when they are empty (the aws-sdk integration drops empty strings), so
+// the config can be sent to UpdateDistribution again: an S3 origin's
+// OriginAccessIdentity.
+func completeDistributionConfig(cfg any) any {
+	for _, o := range asList(get(cfg, "Origins.Items")) {
+		if s3, ok := get(o, "S3OriginConfig").(map[string]any); ok {
+			if _, ok := s3["OriginAccessIdentity"]; !ok {
+				s3["OriginAccessIdentity"] = ""
+			}
+		}
+	}
+	return cfg
+}
+
 func addOthers() {
 	add("cloudfront:UpdateDistribution", recipe{
 		read: func(ctx context.Context, r reader, p obj, _ any) (any, error) {
@@ -796,7 +811,7 @@ func addOthers() {
 			if err != nil {
 				return nil, err
 			}
-			return obj{"DistributionConfig": out["DistributionConfig"]}, nil
+			return obj{"DistributionConfig": completeDistributionConfig(out["DistributionConfig"])}, nil
 		},
 		undo: func(p obj, before, _ any) Undo {
 			c := call("cloudfront", "UpdateDistribution", obj{"Id": str(p, "Id"), "DistributionConfig": get(before, "DistributionConfig")})

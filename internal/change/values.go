@@ -171,8 +171,31 @@ func diff(path string, recorded, now any, out *[]Diff) {
 		}
 	case []any:
 		n, ok := now.([]any)
-		if !ok || len(n) != len(r) {
+		if !ok {
 			*out = append(*out, Diff{Path: orRoot(path), Recorded: recorded, Now: now})
+			return
+		}
+		if len(n) != len(r) {
+			// Say which items came and went rather than the whole list.
+			count := map[string]int{}
+			for _, x := range r {
+				count[string(encode(x))]++
+			}
+			for _, x := range n {
+				k := string(encode(x))
+				if count[k] > 0 {
+					count[k]--
+					continue
+				}
+				*out = append(*out, Diff{Path: path + "[+]", Now: x})
+			}
+			for _, x := range r {
+				k := string(encode(x))
+				if count[k] > 0 {
+					count[k]--
+					*out = append(*out, Diff{Path: path + "[-]", Recorded: x})
+				}
+			}
 			return
 		}
 		for i := range r {
