@@ -218,3 +218,13 @@ func sharedTestdata(t *testing.T) string {
 }
 
 func jsonNumber(s string) json.Number { return json.Number(s) }
+
+// callFor is a call of a task from an execution, in account acct.
+func callFor(execution, in string) *task.Call {
+	var v any
+	d := json.NewDecoder(strings.NewReader(in))
+	d.UseNumber()
+	_ = d.Decode(&v)
+	return &task.Call{Resource: "steward:x", Input: v, ExecutionID: execution,
+		ExecutionInput: map[string]any{"account": acct, "region": region}}
+}

@@ -69,7 +69,8 @@ func FormatExceptionTag(until time.Time, reason string) string {
 // Exception serves steward:exception: {"Resource": ARN, "Tags": <tags>} →
 // {"Excepted", "Until", "Source": "tag"|"store", "By", "Reason"}. An
 // exception in the store (for the execution's playbook or for all) counts
-// first; then the <prefix>exception tag. A tag that holds no date fails
+// first; then the <prefix>exception tag, unless it only mirrors an
+// exception of the store (granted for another playbook, or revoked). A tag that holds no date fails
 // the task with Steward.InvalidException (playbooks catch it and tell the
 // owner); a past date is no exception.
 func (t *Tasks) Exception(ctx context.Context, call *task.Call) (any, error) {
@@ -102,6 +103,12 @@ func (t *Tasks) Exception(ctx context.Context, call *task.Call) (any, error) {
 	if !ok {
 		return map[string]any{"Excepted": false}, nil
 	}
+	if t.d.Exceptions != nil && t.mirrored(ctx, res, v) {
+		// The tag mirrors an exception in the store that is not in force
+		// for this playbook (another playbook's, revoked or expired): the
+		// store has answered.
+		return map[string]any{"Excepted": false, "Source": "store"}, nil
+	}
 	et, err := ParseExceptionTag(v)
 	if err != nil {
 		return nil, &asl.Error{Name: ErrInvalidException, Cause: fmt.Sprintf("resource %s: tag %s = %q is not an exception: write YYYY-MM-DD or an RFC 3339 time, optionally followed by ;reason", res, key, v)}
@@ -110,4 +117,19 @@ func (t *Tasks) Exception(ctx context.Context, call *task.Call) (any, error) {
 		return map[string]any{"Excepted": false, "Until": rfc3339(et.Until), "Source": "tag", "Reason": et.Reason, "Expired": true}, nil
 	}
 	return map[string]any{"Excepted": true, "Until": rfc3339(et.Until), "Source": "tag", "By": "tag", "Reason": et.Reason}, nil
+}
+
+// mirrored reports whether tag value v is the mirror of one of the
+// resource's exceptions in the store.
+func (t *Tasks) mirrored(ctx context.Context, resource, v string) bool {
+	l, err := t.d.Exceptions.ListExceptions(ctx, store.ExceptionFilter{Resource: resource, Limit: 100})
+	if err != nil {
+		return false
+	}
+	for _, e := range l {
+		if FormatExceptionTag(e.Until, e.Reason) == v {
+			return true
+		}
+	}
+	return false
 }

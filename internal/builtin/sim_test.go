@@ -11,3 +11,7 @@ func awssimBucket(name string) awssim.Bucket {
 }
 
 func jsonNum(s string) any { return jsonNumber(s) }
+
+func awssimVolume(id string) awssim.Resources {
+	return awssim.Resources{Volumes: []awssim.Volume{{ID: id, Size: 8, State: "available", AvailabilityZone: "us-east-1a"}}}
+}
