@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -477,4 +478,177 @@ func TestIGWAttach(t *testing.T) {
 			}
 		})
 	}
+}
+
+// evaZoneRecords lists an account's record sets (but NS and SOA) as
+// "zone TYPE name -> targets", sorted.
+func evaZoneRecords(h *playbooktest.Harness, account string) []string {
+	var out []string
+	for _, z := range h.Sim.HostedZones(account) {
+		for _, r := range z.Records {
+			if r.Type == "NS" || r.Type == "SOA" {
+				continue
+			}
+			target := strings.Join(r.Values, ",")
+			if r.Alias != nil {
+				target = "alias " + r.Alias.DNSName
+			}
+			out = append(out, fmt.Sprintf("%s %s %s -> %s", z.Name, r.Type, r.Name, target))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// evaDistributions describes an account's distributions as
+// "ID enabled=B origins=a,b default=ID", sorted.
+func evaDistributions(t *testing.T, h *playbooktest.Harness, account string) []string {
+	t.Helper()
+	c := cloudfront.NewFromConfig(h.AWSConfig(account, "us-east-1"))
+	list, err := c.ListDistributions(h.Context(), &cloudfront.ListDistributionsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, d := range list.DistributionList.Items {
+		cfg, err := c.GetDistributionConfig(h.Context(), &cloudfront.GetDistributionConfigInput{Id: d.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var origins []string
+		for _, o := range cfg.DistributionConfig.Origins.Items {
+			origins = append(origins, aws.ToString(o.DomainName))
+		}
+		out = append(out, fmt.Sprintf("%s enabled=%v origins=%s default=%s", aws.ToString(d.Id), aws.ToBool(cfg.DistributionConfig.Enabled),
+			strings.Join(origins, ","), aws.ToString(cfg.DistributionConfig.DefaultCacheBehavior.TargetOriginId)))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestS3DanglingDNS: the real DeleteBucket record (bucket "secrets",
+// us-east-2) removes the CNAME records and CloudFront origins that point
+// at any domain form of the bucket, leaves a zone managed by
+// CloudFormation alone (reported), and rollback puts everything back. A
+// bucket no name points at changes nothing; observe changes nothing.
+func TestS3DanglingDNS(t *testing.T) {
+	event := evaWrap(t, evaRealRecord(t, "DeleteBucket__panther__an-s3-bucket-was-deleted.json"))
+	account := event["account"].(string)
+	region := event["region"].(string)
+	detail := event["detail"].(map[string]any)
+	bucket := detail["requestParameters"].(map[string]any)["bucketName"].(string)
+
+	seed := func(t *testing.T, h *playbooktest.Harness) {
+		t.Helper()
+		err := h.Sim.AddHostedZones(account,
+			awssim.HostedZone{ID: "Z0EXAMPLE00000000001", Name: "example.com.", Records: []awssim.RecordSet{
+				{Name: bucket + ".example.com.", Type: "CNAME", TTL: 300, Values: []string{bucket + ".s3.amazonaws.com"}},
+				{Name: "www.example.com.", Type: "CNAME", TTL: 60, Values: []string{bucket + ".s3-website-" + region + ".amazonaws.com."}},
+				{Name: "static.example.com.", Type: "CNAME", TTL: 300, Values: []string{strings.ToUpper(bucket) + ".s3." + region + ".amazonaws.com"}},
+				{Name: "archive.example.com.", Type: "CNAME", TTL: 300, Values: []string{bucket + "-archive.s3.amazonaws.com"}},
+				{Name: "api.example.com.", Type: "A", TTL: 300, Values: []string{"192.0.2.10"}},
+			}},
+			awssim.HostedZone{ID: "Z0EXAMPLE00000000002", Name: "corp.example.", Tags: awssim.Tags{{Key: "aws:cloudformation:stack-name", Value: "corp-dns"}},
+				Records: []awssim.RecordSet{
+					{Name: "files.corp.example.", Type: "CNAME", TTL: 300, Values: []string{bucket + ".s3.dualstack." + region + ".amazonaws.com"}},
+				}},
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = h.Sim.AddDistributions(account,
+			awssim.Distribution{ID: "E1SECRETSDEFAUL", Comment: "site on the bucket", Origins: []awssim.DistributionOrigin{
+				{ID: "s3-secrets", DomainName: bucket + ".s3.amazonaws.com"},
+				{ID: "web", DomainName: "origin.example.com"},
+			}},
+			awssim.Distribution{ID: "E2SECRETSEXTRA0", Comment: "extra origin on the bucket", Origins: []awssim.DistributionOrigin{
+				{ID: "assets", DomainName: "assets.s3.amazonaws.com"},
+				{ID: "s3-secrets", DomainName: bucket + ".s3." + region + ".amazonaws.com"},
+			}},
+			awssim.Distribution{ID: "E3UNRELATED0000", Comment: "unrelated", Origins: []awssim.DistributionOrigin{
+				{ID: "other", DomainName: bucket + "-archive.s3.amazonaws.com"},
+			}},
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("enforce", func(t *testing.T) {
+		h := evaEventsAHarness(t, account, region, stage.Enforce)
+		seed(t, h)
+		beforeRecords, beforeDists := evaZoneRecords(h, account), evaDistributions(t, h, account)
+		run := evaStartFromEvent(t, h, event, "s3-dangling-dns")
+		res := evaFinish(t, run, "fixed")
+		wantRecords := []string{
+			"corp.example. CNAME files.corp.example. -> " + bucket + ".s3.dualstack." + region + ".amazonaws.com",
+			"example.com. A api.example.com. -> 192.0.2.10",
+			"example.com. CNAME archive.example.com. -> " + bucket + "-archive.s3.amazonaws.com",
+		}
+		if got := evaZoneRecords(h, account); strings.Join(got, "\n") != strings.Join(wantRecords, "\n") {
+			t.Fatalf("records after the run:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantRecords, "\n"))
+		}
+		wantDists := []string{
+			"E1SECRETSDEFAUL enabled=false origins=" + bucket + ".s3.amazonaws.com,origin.example.com default=s3-secrets",
+			"E2SECRETSEXTRA0 enabled=true origins=assets.s3.amazonaws.com default=assets",
+			"E3UNRELATED0000 enabled=true origins=" + bucket + "-archive.s3.amazonaws.com default=other",
+		}
+		if got := evaDistributions(t, h, account); strings.Join(got, "\n") != strings.Join(wantDists, "\n") {
+			t.Fatalf("distributions after the run:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantDists, "\n"))
+		}
+		if iac := fmt.Sprint(res.Out["iac"]); !strings.Contains(iac, "files.corp.example.") || !strings.Contains(iac, "corp-dns") {
+			t.Errorf("the CloudFormation zone's record is not reported: iac = %s", iac)
+		}
+		want := "cloudfront:UpdateDistribution applied,cloudfront:UpdateDistribution applied,route53:ChangeResourceRecordSets applied"
+		changes := evaChangesOf(t, h, run)
+		sort.Strings(changes)
+		if got := strings.Join(changes, ","); got != want {
+			t.Fatalf("changes %s, want %s", got, want)
+		}
+		evaRollback(t, h, run)
+		if got := evaZoneRecords(h, account); strings.Join(got, "\n") != strings.Join(beforeRecords, "\n") {
+			t.Fatalf("records after rollback:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(beforeRecords, "\n"))
+		}
+		if got := evaDistributions(t, h, account); strings.Join(got, "\n") != strings.Join(beforeDists, "\n") {
+			t.Fatalf("distributions after rollback:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(beforeDists, "\n"))
+		}
+	})
+
+	t.Run("observe", func(t *testing.T) {
+		h := evaEventsAHarness(t, account, region, stage.Observe)
+		seed(t, h)
+		beforeRecords, beforeDists := evaZoneRecords(h, account), evaDistributions(t, h, account)
+		run := evaStartFromEvent(t, h, event, "s3-dangling-dns")
+		evaFinish(t, run, "fixed")
+		if got := evaZoneRecords(h, account); strings.Join(got, "\n") != strings.Join(beforeRecords, "\n") {
+			t.Fatalf("observe changed records:\n%s", strings.Join(got, "\n"))
+		}
+		if got := evaDistributions(t, h, account); strings.Join(got, "\n") != strings.Join(beforeDists, "\n") {
+			t.Fatalf("observe changed distributions:\n%s", strings.Join(got, "\n"))
+		}
+		for _, c := range evaChangesOf(t, h, run) {
+			if !strings.HasSuffix(c, " planned") {
+				t.Errorf("observe change %s", c)
+			}
+		}
+	})
+
+	t.Run("no name points at the bucket", func(t *testing.T) {
+		h := evaEventsAHarness(t, account, region, stage.Enforce)
+		if err := h.Sim.AddHostedZones(account, awssim.HostedZone{Name: "example.com.", Records: []awssim.RecordSet{
+			{Name: "archive.example.com.", Type: "CNAME", TTL: 300, Values: []string{bucket + "-archive.s3.amazonaws.com"}},
+			{Name: "other.example.com.", Type: "CNAME", TTL: 300, Values: []string{"x" + bucket + ".s3.amazonaws.com"}},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		before := evaZoneRecords(h, account)
+		run := evaStartFromEvent(t, h, event, "s3-dangling-dns")
+		evaFinish(t, run, "compliant")
+		if got := evaZoneRecords(h, account); strings.Join(got, "\n") != strings.Join(before, "\n") {
+			t.Fatalf("records changed:\n%s", strings.Join(got, "\n"))
+		}
+		if c := evaChangesOf(t, h, run); len(c) != 0 {
+			t.Fatalf("changes %v", c)
+		}
+	})
 }
