@@ -19,16 +19,17 @@ import (
 // Catalog is the embedded playbooks under one configuration. It is
 // immutable and safe for concurrent use.
 type Catalog struct {
-	cfg    config.PlaybooksConfig
-	byName map[string]*playbooks.Playbook
-	order  []*playbooks.Playbook
+	problems error
+	cfg      config.PlaybooksConfig
+	byName   map[string]*playbooks.Playbook
+	order    []*playbooks.Playbook
 }
 
 var _ stage.Resolver = (*Catalog)(nil)
 
 // New resolves the catalogue under cfg (nil: steward's defaults). It fails
-// when an embedded playbook did not load or the configuration names a
-// playbook the catalogue lacks.
+// when the configuration names a playbook the catalogue lacks. Embedded
+// playbooks that did not load are left out and reported by Problems.
 func New(cfg *config.Config) (*Catalog, error) {
 	return NewFrom(cfg, playbooks.All(), playbooks.Problems())
 }
@@ -36,13 +37,10 @@ func New(cfg *config.Config) (*Catalog, error) {
 // NewFrom resolves a catalogue of the given playbooks (tests pass their
 // own); problems are what loading them reported.
 func NewFrom(cfg *config.Config, all []*playbooks.Playbook, problems error) (*Catalog, error) {
-	if problems != nil {
-		return nil, fmt.Errorf("catalog: %w", problems)
-	}
 	if cfg == nil {
 		cfg = config.Default()
 	}
-	c := &Catalog{cfg: cfg.Playbooks, byName: map[string]*playbooks.Playbook{}}
+	c := &Catalog{cfg: cfg.Playbooks, byName: map[string]*playbooks.Playbook{}, problems: problems}
 	for _, p := range all {
 		c.byName[p.Name] = p
 		c.order = append(c.order, p)
@@ -54,6 +52,10 @@ func NewFrom(cfg *config.Config, all []*playbooks.Playbook, problems error) (*Ca
 	}
 	return c, nil
 }
+
+// Problems reports the playbooks that did not load (and so are not in the
+// catalogue), or nil.
+func (c *Catalog) Problems() error { return c.problems }
 
 // Playbook returns a playbook of the catalogue, enabled or not.
 func (c *Catalog) Playbook(name string) (*playbooks.Playbook, error) {

@@ -128,8 +128,9 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestCatalogProblems(t *testing.T) {
-	if _, err := catalog.NewFrom(nil, nil, playbooks.ErrInvalidPlaybook); !errors.Is(err, playbooks.ErrInvalidPlaybook) {
-		t.Errorf("problems not reported: %v", err)
+	c, err := catalog.NewFrom(nil, nil, playbooks.ErrInvalidPlaybook)
+	if err != nil || !errors.Is(c.Problems(), playbooks.ErrInvalidPlaybook) {
+		t.Errorf("problems not reported: %v, %v", err, c.Problems())
 	}
 }
 

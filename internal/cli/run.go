@@ -23,24 +23,37 @@ func newRunCmd() *cobra.Command {
 		realTime bool
 		name     string
 		awsf     awsFlags
+		dryRun   bool
+		confFile string
 	)
 	cmd := &cobra.Command{
-		Use:   "run FILE",
+		Use:   "run FILE|PLAYBOOK",
 		Short: "Run a playbook in memory and print how it ended",
 		Long: `Run executes a playbook (ASL in JSON or YAML) in memory, to the end. Waits and
 retry delays pass at once on a simulated clock (the context object shows the
 simulated time) unless --real-time. Task states call steward's task handlers
 (steward:echo, steward:fail, ...).
 
+PLAYBOOK names a playbook of the catalogue (steward playbooks ls): it runs with
+the change gate and the built-in tasks, in the stage steward.yaml (--config)
+gives it; --dry-run runs it in the observe stage (mutating calls are recorded
+as planned and not made).
+
 With --json it prints exactly one JSON object,
   {"status": "SUCCEEDED"|"FAILED", "output": ..., "error": ..., "cause": ...}
 and exits 0 however the execution ended.`,
 		Example: `  steward run playbook.asl.json --input '{"detail": {}}'
-  steward run playbook.asl.yaml --input @event.json --json --history`,
+  steward run playbook.asl.yaml --input @event.json --json --history
+  steward run ebs-unused --dry-run --input @volume-input.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
-			if err != nil {
+			smName := ""
+			var data []byte
+			var err error
+			pb, fromCatalogue := catalogueDefinition(args[0])
+			if fromCatalogue {
+				data, smName = pb.Definition, pb.Name
+			} else if data, err = os.ReadFile(args[0]); err != nil {
 				return err
 			}
 			m, err := asl.Parse(data)
@@ -58,13 +71,28 @@ and exits 0 however the execution ended.`,
 			if err != nil {
 				return withHint(err, `--input takes JSON ('{"a": 1}') or @FILE`)
 			}
+			if dryRun {
+				in = dryRunInput(in)
+			}
 			tasks := task.NewRegistry()
 			task.RegisterBasics(tasks)
-			if _, err := awsf.registerCloud(cmd.Context(), tasks); err != nil {
+			cl, err := awsf.registerCloud(cmd.Context(), tasks)
+			if err != nil {
 				return err
 			}
+			if fromCatalogue || dryRun {
+				cfg, err := loadConfigFile(confFile)
+				if err != nil {
+					return err
+				}
+				done, err := registerGate(cmd.Context(), tasks, cl, cfg)
+				if err != nil {
+					return err
+				}
+				defer done()
+			}
 			res, err := engine.Run(cmd.Context(), engine.RunParams{
-				Machine: m, Input: in, Tasks: tasks, RealTime: realTime, History: history, ExecutionName: name,
+				Machine: m, Input: in, Tasks: tasks, RealTime: realTime, History: history, ExecutionName: name, StateMachineName: smName,
 			})
 			if err != nil {
 				return err
@@ -81,6 +109,8 @@ and exits 0 however the execution ended.`,
 	cmd.Flags().BoolVar(&history, "history", false, "include the execution history, with Step Functions' event names")
 	cmd.Flags().BoolVar(&realTime, "real-time", false, "let waits and retry delays take real time")
 	cmd.Flags().StringVar(&name, "name", "", "execution name (default: a UUID)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "observe stage for this run: record what mutating calls would do, make none")
+	cmd.Flags().StringVar(&confFile, "config", os.Getenv("STEWARD_CONFIG"), "configuration file (steward.yaml) for a catalogue playbook's stages")
 	awsf.register(cmd)
 	return cmd
 }
