@@ -50,13 +50,18 @@ type Handler struct {
 // Routes returns the API's routes on a new mux.
 func (h *Handler) Routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	h.Register(mux)
+	return mux
+}
+
+// Register adds the API's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/scans", h.startScan)
 	mux.HandleFunc("GET /api/v1/scans", h.listScans)
 	mux.HandleFunc("GET /api/v1/scans/{id}", h.getScan)
 	mux.HandleFunc("GET /api/v1/schedules", h.listSchedules)
 	mux.HandleFunc("PUT /api/v1/schedules/{name}", h.putSchedule)
 	mux.HandleFunc("DELETE /api/v1/schedules/{name}", h.deleteSchedule)
-	return mux
 }
 
 // ScanRequest is the body of POST /api/v1/scans.
