@@ -98,8 +98,12 @@ type Config struct {
 	// none (the decision still says "exception").
 	Exceptions store.ExceptionStore
 	// TagFunc mirrors a granted exception as the <prefix>exception tag on
-	// the resource; nil tags nothing.
+	// the resource; nil tags nothing. Used when GrantFunc is nil.
 	TagFunc func(ctx context.Context, e store.Exception) error
+	// GrantFunc grants an exception (records and tags it, all or nothing:
+	// builtin's Tasks.GrantException); nil records it in Exceptions and
+	// calls TagFunc.
+	GrantFunc func(ctx context.Context, e store.Exception) (store.Exception, error)
 	// DefaultDeadline applies when the task gives no DeadlineSeconds;
 	// default 48h.
 	DefaultDeadline time.Duration
@@ -448,10 +452,10 @@ func (s *Service) notifyOnly(ctx context.Context, call *task.Call, in input, pla
 	rt := s.cfg.Router.Route(ctx, in.Owner, class)
 	n := notify.Notice{
 		ExecutionARN: call.ExecutionID, Playbook: playbook, Title: in.Subject, Detail: in.Summary,
-		Resources:    []notify.Resource{resourceOf(in.Resource, account, region, in.Owner)},
-		Owner:        rt.Owner, AccountClass: class, Action: in.Action,
-		Note:         strings.TrimSpace("steward only notifies for this playbook here: nothing will be changed and no answer is needed. " + rt.Note),
-		To:           rt.To,
+		Resources: []notify.Resource{resourceOf(in.Resource, account, region, in.Owner)},
+		Owner:     rt.Owner, AccountClass: class, Action: in.Action,
+		Note: strings.TrimSpace("steward only notifies for this playbook here: nothing will be changed and no answer is needed. " + rt.Note),
+		To:   rt.To,
 	}
 	for _, to := range rt.To {
 		if _, err := s.cfg.Notifier.Notify(ctx, to, n); err != nil {

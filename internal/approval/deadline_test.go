@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -293,5 +294,44 @@ func TestBatching(t *testing.T) {
 	last := msgs[len(msgs)-1]
 	if last.To.Address != "security@example.com" || !strings.Contains(last.Notices[0].Note, "owner") {
 		t.Errorf("fallback: %+v", last)
+	}
+}
+
+// TestGrantFailsThenWorks: when the exception cannot be granted (its tag
+// cannot be written), the decision stands, the playbook keeps waiting, and
+// the loop grants and hands it over once it can: never an exception
+// decision without its record.
+func TestGrantFailsThenWorks(t *testing.T) {
+	h := newHarness(t, harnessOpts{noSlack: true, mailer: &recorder{}})
+	var fail atomic.Bool
+	fail.Store(true)
+	h.svc.cfg.GrantFunc = func(ctx context.Context, e store.Exception) (store.Exception, error) {
+		if fail.Load() {
+			return store.Exception{}, errors.New("tagging throttled")
+		}
+		return h.st.GrantException(ctx, e)
+	}
+	exec := h.start("ebs-unused", askThenFix, volumeInput(devAccount, "vol-0333", "alice"))
+	a := h.approvals(exec, 1)[0]
+	if _, err := h.svc.Decide(h.ctx, DecideParams{ID: a.ID, Choice: approve.ChoiceException1M, By: "alice", Channel: "cli", Reason: "migrating"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.st.GetApproval(h.ctx, a.ID)
+	if got.Status != store.ApprovalDecided || !got.DeliveredAt.IsZero() || !strings.Contains(got.LastError, "throttled") || h.status(exec) != "RUNNING" {
+		t.Fatalf("after a failed grant: %+v %s", got, h.status(exec))
+	}
+	h.tick()
+	if h.status(exec) != "RUNNING" {
+		t.Fatal("handed over without the exception")
+	}
+	fail.Store(false)
+	h.tick()
+	if out := h.finished(exec); out["outcome"] != "exception" {
+		t.Fatalf("output %v", out)
+	}
+	h.tick()
+	list, _ := h.st.ListExceptions(h.ctx, store.ExceptionFilter{Resource: a.Resource})
+	if len(list) != 1 || list[0].ID != "exc-"+a.ID || list[0].Reason != "migrating" {
+		t.Errorf("exceptions: %+v", list)
 	}
 }

@@ -118,14 +118,20 @@ func (s *Service) Decide(ctx context.Context, p DecideParams) (*store.Approval, 
 		return a, err
 	}
 	s.cfg.Logf("approval %s: %s by %s via %s", a.ID, d.Decision, p.By, p.Channel)
+	granted := true
 	if d.Decision == "exception" {
 		if err := s.grant(ctx, decided); err != nil {
-			// The decision stands; the grant is retried with the delivery.
-			s.cfg.Logf("approval %s: grant exception: %v", a.ID, err)
+			// The decision stands; the grant and the delivery are retried
+			// by the loop, so the playbook never skips without the record.
+			granted = false
+			s.cfg.Logf("approval %s: grant exception: %v (will retry)", a.ID, err)
+			_ = s.cfg.Store.SetApprovalError(ctx, a.ID, "granting the exception failed: "+err.Error())
 		}
 	}
-	if err := s.deliver(ctx, decided); err != nil {
-		s.cfg.Logf("approval %s: hand decision to %s: %v (will retry)", a.ID, a.ExecutionARN, err)
+	if granted {
+		if err := s.deliver(ctx, decided); err != nil {
+			s.cfg.Logf("approval %s: hand decision to %s: %v (will retry)", a.ID, a.ExecutionARN, err)
+		}
 	}
 	s.updateMessages(ctx, decided, p)
 	if fresh, err := s.cfg.Store.GetApproval(ctx, a.ID); err == nil {
@@ -137,27 +143,44 @@ func (s *Service) Decide(ctx context.Context, p DecideParams) (*store.Approval, 
 	return decided, nil
 }
 
-// grant records the exception of a decided approval (idempotent: its id
-// is derived from the approval) and mirrors it as a tag.
+// grant records the exception of a decided approval and mirrors it as a
+// tag. It is idempotent: the exceptions it grants carry ids derived from
+// the approval ("exc-<approval>", then "-2", ... when an earlier attempt
+// was undone), and one still in force is not granted again.
 func (s *Service) grant(ctx context.Context, a *store.Approval) error {
 	if s.cfg.Exceptions == nil || a.Resource == "" {
 		return nil
 	}
+	prefix := "exc-" + a.ID
+	prior, err := s.cfg.Exceptions.ListExceptions(ctx, store.ExceptionFilter{Resource: a.Resource})
+	if err != nil {
+		return err
+	}
+	tries := 0
+	for _, e := range prior {
+		if e.ID == prefix || strings.HasPrefix(e.ID, prefix+"-") {
+			if e.RevokedAt.IsZero() {
+				return nil // granted before
+			}
+			tries++
+		}
+	}
 	ex := store.Exception{
-		ID: "exc-" + a.ID, Resource: a.Resource, Account: a.Account, Region: a.Region, Playbook: a.Playbook,
+		ID: prefix, Resource: a.Resource, Account: a.Account, Region: a.Region, Playbook: a.Playbook,
 		Until: a.Until, Reason: a.Reason, GrantedBy: a.DecidedBy, Channel: a.Channel, GrantedAt: a.DecidedAt,
+	}
+	if tries > 0 {
+		ex.ID = fmt.Sprintf("%s-%d", prefix, tries+1)
 	}
 	if ex.Reason == "" {
 		ex.Reason = "asked in approval " + a.ID
 	}
+	if s.cfg.GrantFunc != nil {
+		_, err := s.cfg.GrantFunc(ctx, ex)
+		return err
+	}
 	stored, err := s.cfg.Exceptions.GrantException(ctx, ex)
-	switch {
-	case errors.Is(err, store.ErrConflict):
-		stored, err = s.cfg.Exceptions.GetException(ctx, ex.ID)
-		if err != nil {
-			return err
-		}
-	case err != nil:
+	if err != nil {
 		return err
 	}
 	if s.cfg.TagFunc != nil {

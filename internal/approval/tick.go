@@ -213,7 +213,9 @@ func (s *Service) redeliver(ctx context.Context) error {
 	for _, a := range list {
 		if a.Decision == "exception" {
 			if err := s.grant(ctx, a); err != nil {
+				_ = s.cfg.Store.SetApprovalError(ctx, a.ID, "granting the exception failed: "+err.Error())
 				errs = append(errs, fmt.Errorf("approval %s: grant exception: %w", a.ID, err))
+				continue
 			}
 		}
 		if err := s.deliver(ctx, a); err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/stewardhq/steward/internal/notify/slack"
 	"github.com/stewardhq/steward/internal/notify/snstopic"
 	"github.com/stewardhq/steward/internal/notify/webhook"
+	"github.com/stewardhq/steward/internal/store"
 )
 
 // The approvals part of steward serve (issue #7): the steward:approval
@@ -181,7 +182,13 @@ func setupApprovals(ctx context.Context, env *serveEnv) error {
 		YearClasses: cfg.Approvals.YearExceptionClasses, Logf: env.Logf,
 	}
 	if env.Cloud != nil {
-		ac.TagFunc = approval.ExceptionTagger(builtin.New(builtin.Deps{Cloud: env.Cloud, TagPrefix: cfg.TagPrefix, Clock: env.Clock, Logf: env.Logf}))
+		// Exceptions are granted as the built-ins grant them: recorded and
+		// tagged, all or nothing, within the account class's limit.
+		b := builtin.New(builtin.Deps{Cloud: env.Cloud, TagPrefix: cfg.TagPrefix, Exceptions: env.Store, ClassOf: classOf, Clock: env.Clock, Logf: env.Logf})
+		policy := builtin.ExceptionPolicy{ProductionClasses: cfg.Approvals.YearExceptionClasses}
+		ac.GrantFunc = func(ctx context.Context, e store.Exception) (store.Exception, error) {
+			return b.GrantException(ctx, e, policy)
+		}
 	}
 	svc, err := approval.New(ac)
 	if err != nil {
