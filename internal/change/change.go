@@ -142,12 +142,16 @@ const ResourcePrefix = "arn:aws:states:::aws-sdk:"
 // Register wraps the aws-sdk handler registered in reg (re-registering
 // arn:aws:states:::aws-sdk:* over it) and registers steward:plan and
 // steward:record. With no aws-sdk handler in reg, the gate's Cloud is the
-// one it wraps; with neither, Register fails.
+// one it wraps; with neither, only steward:plan and steward:record are
+// registered.
 func (g *Gate) Register(reg *task.Registry) error {
+	reg.Register("steward:plan", task.HandlerFunc(g.invokePlan))
+	reg.Register("steward:record", task.HandlerFunc(g.invokeRecord))
 	inner, err := reg.Resolve(ResourcePrefix + "sts:getCallerIdentity")
 	if err != nil {
 		if g.cfg.Cloud == nil {
-			return fmt.Errorf("change gate: no aws-sdk handler to wrap: %w", err)
+			// No AWS here: nothing to gate, and plans still record.
+			return nil
 		}
 		inner = g.cfg.Cloud
 	}
@@ -159,8 +163,6 @@ func (g *Gate) Register(reg *task.Registry) error {
 		g.cfg.Cloud = inner
 	}
 	reg.Register(ResourcePrefix+"*", g)
-	reg.Register("steward:plan", task.HandlerFunc(g.invokePlan))
-	reg.Register("steward:record", task.HandlerFunc(g.invokeRecord))
 	return nil
 }
 

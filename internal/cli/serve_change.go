@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/stewardhq/steward/internal/api/changesapi"
+	"github.com/stewardhq/steward/internal/builtin"
+	"github.com/stewardhq/steward/internal/change"
+	"github.com/stewardhq/steward/internal/task"
+)
+
+// The change gate's part of steward serve: at setup it wraps the aws-sdk
+// tasks with the gate (stages from the catalogue, blast radii from the
+// playbooks, records in the store) and registers steward:plan and
+// steward:record; at start it serves the changes API (change records,
+// rollback, paused playbooks).
+func init() {
+	addServePart(servePart{name: "changes", order: 20, setup: setupChanges, start: startChanges})
+}
+
+var (
+	changeGatesMu sync.Mutex
+	changeGates   = map[*serveEnv]*change.Gate{}
+)
+
+// changeGateFor returns the change gate of a serve environment, built once
+// (and registered over env.Tasks by the changes part's setup). Parts that
+// record plans (the built-in tasks' steward:notify) use it through
+// changePlansFor.
+func changeGateFor(env *serveEnv) (*change.Gate, error) {
+	changeGatesMu.Lock()
+	defer changeGatesMu.Unlock()
+	if g, ok := changeGates[env]; ok {
+		return g, nil
+	}
+	cat, err := catalogFor(env)
+	if err != nil {
+		return nil, err
+	}
+	cfg := change.Config{
+		Store:  env.Store,
+		Stages: cat,
+		Limits: cat.LimitsFunc(change.DefaultPerRun, change.DefaultPerHour),
+		ClassOf: func(account string) string {
+			if env.Cloud == nil || env.Cloud.Inventory() == nil {
+				return ""
+			}
+			a, err := env.Cloud.Inventory().Account(account)
+			if err != nil {
+				return ""
+			}
+			return a.Class
+		},
+		Alert: func(_ context.Context, playbook, reason string) {
+			env.Logf("changes: playbook %s paused: %s (resume it with: steward playbooks resume %s)", playbook, reason, playbook)
+		},
+		Clock: env.Clock,
+	}
+	if env.Cloud != nil {
+		cfg.Cloud = env.Cloud
+	}
+	g, err := change.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	changeGates[env] = g
+	return g, nil
+}
+
+// builtinPlans adapts the gate to builtin.Plans.
+type builtinPlans struct{ g *change.Gate }
+
+func (p builtinPlans) RecordPlan(ctx context.Context, call *task.Call, pl builtin.Plan) (string, error) {
+	var params any
+	if len(pl.Parameters) > 0 {
+		_ = json.Unmarshal(pl.Parameters, &params)
+	}
+	return p.g.RecordPlan(ctx, call, change.Plan{Kind: pl.Kind, Service: pl.Service, Action: pl.Action,
+		Resource: pl.Resource, Parameters: params, Reason: pl.Reason})
+}
+
+// changePlansFor returns what the built-in tasks record their planned
+// notices with: the change gate's records.
+func changePlansFor(env *serveEnv) (builtin.Plans, error) {
+	g, err := changeGateFor(env)
+	if err != nil {
+		return nil, err
+	}
+	return builtinPlans{g}, nil
+}
+
+func setupChanges(_ context.Context, env *serveEnv) error {
+	g, err := changeGateFor(env)
+	if err != nil {
+		return err
+	}
+	return g.Register(env.Tasks)
+}
+
+func startChanges(_ context.Context, env *serveEnv) error {
+	g, err := changeGateFor(env)
+	if err != nil {
+		return err
+	}
+	(&changesapi.Handler{Store: env.Store, Rollback: g}).Routes(env.API)
+	return nil
+}
