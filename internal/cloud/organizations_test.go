@@ -2,111 +2,67 @@ package cloud
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
+	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/stewardhq/steward/internal/awssim"
 )
 
-// fakeOrganizations answers the Organizations calls in the AWS JSON
-// 1.1 protocol, for an organisation of three accounts in two pages:
+// TestFromOrganizations reads the sim's organisation through the SDK
+// client over HTTP:
 //
 //	root
-//	├── ou-prod "Prod"  ── 111111111111 (tag steward:class=pci)
-//	│   └── ou-web "Web" ── 222222222222
-//	└── 333333333333 (SUSPENDED) and 444444444444 at the root
-//
-// It covers what the sim's organisation does not: nested OUs, paginated
-// tags and suspended accounts; TestFromOrganizationsSim runs on the sim.
-func fakeOrganizations(t *testing.T) (string, *sync.Map) {
-	calls := &sync.Map{}
-	accounts := []map[string]any{
-		{"Id": "111111111111", "Name": "payments", "Status": "ACTIVE"},
-		{"Id": "222222222222", "Name": "web", "Status": "ACTIVE"},
-		{"Id": "333333333333", "Name": "old", "Status": "SUSPENDED"},
-		{"Id": "444444444444", "Name": "lab", "Status": "ACTIVE"},
-	}
-	parents := map[string]map[string]any{
-		"111111111111": {"Id": "ou-prod", "Type": "ORGANIZATIONAL_UNIT"},
-		"222222222222": {"Id": "ou-web", "Type": "ORGANIZATIONAL_UNIT"},
-		"ou-web":       {"Id": "ou-prod", "Type": "ORGANIZATIONAL_UNIT"},
-		"ou-prod":      {"Id": "r-root", "Type": "ROOT"},
-		"333333333333": {"Id": "r-root", "Type": "ROOT"},
-		"444444444444": {"Id": "r-root", "Type": "ROOT"},
-	}
-	children := map[string][]any{
-		"r-root":  {map[string]any{"Id": "ou-prod", "Name": "Prod"}},
-		"ou-prod": {map[string]any{"Id": "ou-web", "Name": "Web"}},
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSOrganizationsV20161128.")
-		n, _ := calls.LoadOrStore(op, new(int))
-		*(n.(*int))++
-		var in map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&in)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		var out any
-		switch op {
-		case "ListAccounts":
-			if in["NextToken"] == "page2" {
-				out = map[string]any{"Accounts": accounts[2:]}
-			} else {
-				out = map[string]any{"Accounts": accounts[:2], "NextToken": "page2"}
-			}
-		case "ListParents":
-			out = map[string]any{"Parents": []any{parents[in["ChildId"].(string)]}}
-		case "ListRoots":
-			out = map[string]any{"Roots": []any{map[string]any{"Id": "r-root", "Name": "Root"}}}
-		case "ListOrganizationalUnitsForParent":
-			out = map[string]any{"OrganizationalUnits": append([]any{}, children[in["ParentId"].(string)]...)}
-		case "ListTagsForResource":
-			if in["ResourceId"] == "111111111111" {
-				if in["NextToken"] == nil {
-					out = map[string]any{"Tags": []any{map[string]any{"Key": "owner", "Value": "payments"}}, "NextToken": "t2"}
-				} else {
-					out = map[string]any{"Tags": []any{map[string]any{"Key": "steward:class", "Value": "pci"}}}
-				}
-			} else {
-				out = map[string]any{"Tags": []any{}}
-			}
-		default:
-			w.WriteHeader(400)
-			out = map[string]any{"__type": "InvalidInputException", "Message": "unknown operation " + op}
-		}
-		_ = json.NewEncoder(w).Encode(out)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, calls
-}
-
+//	├── Prod ── payments (23 tags: two pages; steward:class=pci)
+//	│   └── Web ── web
+//	├── Sandbox ── lab (the inventory file's entry wins)
+//	├── Bulk ── 20 accounts (so ListAccounts takes two pages)
+//	└── loose, and steward's management account
 func TestFromOrganizations(t *testing.T) {
-	url, calls := fakeOrganizations(t)
-	c, err := New(context.Background(), Config{Endpoint: url, Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
-	if err != nil {
-		t.Fatal(err)
+	e := newEnv(t)
+	e.needSim(t, "seeding an organisation")
+	tags := map[string]string{"owner": "payments", "steward:class": "pci"}
+	for i := 0; i < 21; i++ {
+		tags[fmt.Sprintf("a-%02d", i)] = "filler"
 	}
+	accts := []awssim.AccountInfo{
+		{ID: homeAccount, Name: "management", Class: "management"},
+		{ID: testAccounts[0], Name: "payments", OU: "Root/Prod", Tags: tags},
+		{ID: testAccounts[1], Name: "web", OU: "Root/Prod/Web"},
+		{ID: testAccounts[2], Name: "lab", OU: "Root/Sandbox"},
+		{ID: testAccounts[3], Name: "loose"},
+		{ID: testAccounts[4], Name: "other"},
+	}
+	for i := 0; i < 20; i++ {
+		accts = append(accts, awssim.AccountInfo{ID: fmt.Sprintf("7000000000%02d", i), Name: fmt.Sprintf("bulk-%02d", i), OU: "Root/Bulk"})
+	}
+	for _, a := range accts {
+		if err := e.sim.AddAccount(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.cloud(t, nil)
 	f, err := ParseInventory(strings.NewReader(`role: arn:aws:iam::{account}:role/steward-remediator
 regions: [us-east-1, eu-west-1]
 accounts:
-  - id: "444444444444"
+  - id: "` + testAccounts[2] + `"
     name: lab-by-hand
     class: sandbox
     regions: [eu-west-1]
 organizations:
   enabled: true
   class_from_tag: steward:class
-  class_from_ou: {Prod: production, Web: web-production}
+  class_from_ou: {Prod: production, Web: web-production, Bulk: bulk}
   default_class: unclassified
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.sim.ResetCalls()
 	inv, err := LoadInventory(context.Background(), f, c.Organizations())
 	if err != nil {
 		t.Fatal(err)
@@ -115,28 +71,57 @@ organizations:
 	for _, a := range inv.Accounts() {
 		got[a.ID] = a
 	}
-	if len(got) != 3 {
-		t.Fatalf("accounts %v: want 3 (the suspended one left out)", inv.Accounts())
+	if len(got) != len(accts) {
+		t.Fatalf("%d accounts, want %d", len(got), len(accts))
 	}
-	if a := got["111111111111"]; a.Class != "pci" || a.OU != "Prod" || a.Tags["owner"] != "payments" || a.Role != "arn:aws:iam::111111111111:role/steward-remediator" || a.Source != "organizations" {
-		t.Fatalf("tagged account: %+v", a)
+	if a := got[testAccounts[0]]; a.Class != "pci" || a.OU != "Prod" || a.Tags["owner"] != "payments" || len(a.Tags) != len(tags) ||
+		a.Role != "arn:aws:iam::"+testAccounts[0]+":role/steward-remediator" || a.Source != "organizations" {
+		t.Fatalf("tagged account (tags over two pages): %+v", a)
 	}
-	if a := got["222222222222"]; a.Class != "web-production" || a.OU != "Web" || len(a.Regions) != 2 {
+	if a := got[testAccounts[1]]; a.Class != "web-production" || a.OU != "Web" || len(a.Regions) != 2 {
 		t.Fatalf("nested OU account (nearest OU wins): %+v", a)
 	}
-	if a := got["444444444444"]; a.Name != "lab-by-hand" || a.Class != "sandbox" || a.Source != "file" {
+	if a := got[testAccounts[2]]; a.Name != "lab-by-hand" || a.Class != "sandbox" || a.Source != "file" || len(a.Regions) != 1 {
 		t.Fatalf("the file's entry should win: %+v", a)
 	}
-	for op, want := range map[string]int{"ListRoots": 1, "ListOrganizationalUnitsForParent": 3, "ListAccounts": 2, "ListParents": 3} {
-		n, _ := calls.Load(op)
-		if n == nil || *(n.(*int)) != want {
-			t.Fatalf("%s called %v times, want %d", op, n, want)
+	if a := got[testAccounts[3]]; a.Class != "unclassified" || a.OU != "" {
+		t.Fatalf("account at the root: %+v", a)
+	}
+	if a := got["700000000013"]; a.Class != "bulk" || a.Name != "bulk-13" {
+		t.Fatalf("account of the second ListAccounts page: %+v", a)
+	}
+	calls := e.sim.Calls()
+	// One ListRoots; one ListOrganizationalUnitsForParent per parent (the
+	// root and its four OUs); ListAccounts in pages of 20; one ListParents
+	// per account; ListTagsForResource once per account, twice for the
+	// account with 23 tags.
+	for op, want := range map[string]int{
+		"ListRoots": 1, "ListOrganizationalUnitsForParent": 5, "ListAccounts": 2,
+		"ListParents": len(accts), "ListTagsForResource": len(accts) + 1,
+	} {
+		if n := calls["organizations:"+op]; n != want {
+			t.Errorf("%s called %d times, want %d (calls %v)", op, n, want, calls)
 		}
 	}
-	// Without the suspended filter.
-	f.Organizations.IncludeSuspended = true
-	inv, err = FromOrganizations(context.Background(), c.Organizations(), f.Organizations, f)
-	if err != nil || len(inv.Accounts()) != 4 {
+	t.Logf("%d accounts from the sim's organisation in %d Organizations calls", len(got), calls["total"])
+}
+
+// TestFromOrganizationsSuspended leaves out accounts that are not ACTIVE
+// unless asked. The sim's accounts are all ACTIVE (it has no account
+// life cycle), so this one case uses an in-memory OrganizationsAPI.
+func TestFromOrganizationsSuspended(t *testing.T) {
+	api := suspendedOrg{}
+	src := OrganizationsSource{Enabled: true, DefaultClass: "unclassified"}
+	inv, err := FromOrganizations(context.Background(), api, src, &InventoryFile{Regions: []string{"us-east-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(inv.Accounts()); n != 1 {
+		t.Fatalf("%d accounts, want the active one only", n)
+	}
+	src.IncludeSuspended = true
+	inv, err = FromOrganizations(context.Background(), api, src, &InventoryFile{Regions: []string{"us-east-1"}})
+	if err != nil || len(inv.Accounts()) != 2 {
 		t.Fatalf("include suspended: %v %d", err, len(inv.Accounts()))
 	}
 	if a, _ := inv.Account("333333333333"); a.Class != "unclassified" {
@@ -144,46 +129,29 @@ organizations:
 	}
 }
 
-// TestFromOrganizationsSim reads the sim's organisation: accounts with an
-// OU path and tags, through the SDK client over HTTP.
-func TestFromOrganizationsSim(t *testing.T) {
-	e := newEnv(t)
-	e.needSim(t, "seeding an organisation")
-	for _, a := range []awssim.AccountInfo{
-		{ID: homeAccount, Name: "management", Class: "management"},
-		{ID: testAccounts[0], Name: "payments", OU: "Root/Prod", Tags: map[string]string{"steward:class": "pci"}},
-		{ID: testAccounts[1], Name: "web", OU: "Root/Prod/Web"},
-		{ID: testAccounts[2], Name: "lab", OU: "Root/Sandbox"},
-		{ID: testAccounts[3], Name: "loose"},
-	} {
-		if err := e.sim.AddAccount(a); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c := e.cloud(t, nil)
-	f := &InventoryFile{Role: roleTmpl, Regions: []string{"us-east-1"}, Organizations: OrganizationsSource{Enabled: true,
-		ClassFromTag: "steward:class", ClassFromOU: map[string]string{"Prod": "production", "Sandbox": "sandbox"}, DefaultClass: "other"}}
-	inv, err := LoadInventory(context.Background(), f, c.Organizations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string][2]string{ // id -> class, OU
-		testAccounts[0]: {"pci", "Prod"},
-		testAccounts[1]: {"production", "Web"},
-		testAccounts[2]: {"sandbox", "Sandbox"},
-		testAccounts[3]: {"other", ""},
-	}
-	for id, w := range want {
-		a, err := inv.Account(id)
-		if err != nil {
-			t.Fatalf("%s: %v (inventory %v)", id, err, inv.Accounts())
-		}
-		if a.Class != w[0] || a.OU != w[1] || a.Role != RoleFor(roleTmpl, id) {
-			t.Fatalf("%s: class %q OU %q role %q, want %q %q", id, a.Class, a.OU, a.Role, w[0], w[1])
-		}
-	}
-	if a, _ := inv.Account(testAccounts[0]); a.Tags["steward:class"] != "pci" {
-		t.Fatalf("tags: %v", a.Tags)
-	}
-	t.Logf("%d accounts from the sim's organisation", len(inv.Accounts()))
+// suspendedOrg is an organisation of two accounts at the root, one
+// suspended.
+type suspendedOrg struct{}
+
+func (suspendedOrg) ListRoots(context.Context, *organizations.ListRootsInput, ...func(*organizations.Options)) (*organizations.ListRootsOutput, error) {
+	return &organizations.ListRootsOutput{Roots: []orgtypes.Root{{Id: aws.String("r-root"), Name: aws.String("Root")}}}, nil
+}
+
+func (suspendedOrg) ListOrganizationalUnitsForParent(context.Context, *organizations.ListOrganizationalUnitsForParentInput, ...func(*organizations.Options)) (*organizations.ListOrganizationalUnitsForParentOutput, error) {
+	return &organizations.ListOrganizationalUnitsForParentOutput{}, nil
+}
+
+func (suspendedOrg) ListAccounts(context.Context, *organizations.ListAccountsInput, ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error) {
+	return &organizations.ListAccountsOutput{Accounts: []orgtypes.Account{
+		{Id: aws.String("444444444444"), Name: aws.String("lab"), Status: orgtypes.AccountStatusActive},
+		{Id: aws.String("333333333333"), Name: aws.String("old"), Status: orgtypes.AccountStatusSuspended},
+	}}, nil
+}
+
+func (suspendedOrg) ListParents(context.Context, *organizations.ListParentsInput, ...func(*organizations.Options)) (*organizations.ListParentsOutput, error) {
+	return &organizations.ListParentsOutput{Parents: []orgtypes.Parent{{Id: aws.String("r-root"), Type: orgtypes.ParentTypeRoot}}}, nil
+}
+
+func (suspendedOrg) ListTagsForResource(context.Context, *organizations.ListTagsForResourceInput, ...func(*organizations.Options)) (*organizations.ListTagsForResourceOutput, error) {
+	return &organizations.ListTagsForResourceOutput{}, nil
 }
