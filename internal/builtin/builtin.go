@@ -97,6 +97,9 @@ type Deps struct {
 	// Router finds owners' addresses; nil sends to the owner when it is an
 	// e-mail address and otherwise only to the log.
 	Router *notify.Router
+	// Extra are recipients of every notice besides the owner's (the
+	// configured webhook or SNS topic).
+	Extra []notify.Recipient
 	// Plans records notices planned in observe; nil logs them.
 	Plans Plans
 	// Stages gives a playbook's configured stage; nil means enforce

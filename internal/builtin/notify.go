@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -161,14 +162,18 @@ func (t *Tasks) Notify(ctx context.Context, call *task.Call) (any, error) {
 // route sets n.To: the router's answer, else the owner when it is an
 // e-mail address.
 func (t *Tasks) route(ctx context.Context, n *notify.Notice) {
-	if t.d.Router != nil {
+	switch {
+	case t.d.Router != nil:
 		t.d.Router.Address(ctx, n)
-		return
-	}
-	if looksLikeEmail(n.Owner.Raw) {
+	case looksLikeEmail(n.Owner.Raw):
 		email := strings.ToLower(n.Owner.Raw)
 		n.Owner.Email = email
 		n.To = []notify.Recipient{{Kind: notify.KindEmail, Address: email}}
+	}
+	for _, r := range t.d.Extra {
+		if !slices.Contains(n.To, r) {
+			n.To = append(n.To, r)
+		}
 	}
 }
 

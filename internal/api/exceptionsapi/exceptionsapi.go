@@ -50,11 +50,16 @@ type Handler struct {
 // Routes returns the API's routes on a new mux.
 func (h *Handler) Routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	h.Register(mux)
+	return mux
+}
+
+// Register adds the API's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/exceptions", h.list)
 	mux.HandleFunc("POST /api/v1/exceptions", h.grant)
 	mux.HandleFunc("GET /api/v1/exceptions/{id}", h.get)
 	mux.HandleFunc("DELETE /api/v1/exceptions/{id}", h.revoke)
-	return mux
 }
 
 // GrantRequest is the body of POST /api/v1/exceptions.
