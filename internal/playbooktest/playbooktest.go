@@ -26,7 +26,6 @@ package playbooktest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -241,7 +240,7 @@ func New(t testing.TB, opts Options) *Harness {
 	h.Gate = gate
 	router := notify.NewRouter(notify.RouterConfig{Owners: opts.Owners})
 	h.Builtins = builtin.Register(reg, builtin.Deps{
-		Cloud: c, TagPrefix: opts.TagPrefix, Exceptions: db, Notifier: h.Notices, Router: router,
+		Cloud: c, TagPrefix: opts.TagPrefix, Exceptions: db, Notifier: h.Notices, Router: router, Plans: planRecorder{gate},
 		Stages: opts.Stages, ClassOf: classOf, Clock: h.Clock, Logf: t.Logf,
 	})
 	appr, err := approval.New(approval.Config{
@@ -537,19 +536,23 @@ func (h *Harness) Changes(r *Run) []*store.Change {
 	return cs
 }
 
-// ErrNoRollback is returned by Rollback while the change gate offers none.
-var ErrNoRollback = errors.New("playbooktest: the change gate has no rollback yet")
+// Rollback undoes the applied changes of a run through the change gate
+// (see change.Gate.Rollback: all or nothing, refusing irreversible changes
+// and drift).
+func (h *Harness) Rollback(r *Run) (*change.RollbackResult, error) {
+	return h.Gate.Rollback(h.ctx, r.ARN, "playbooktest")
+}
 
-// Rollback undoes the applied changes of a run (see internal/change) and
-// returns what the gate said.
-func (h *Harness) Rollback(r *Run) error {
-	rb, ok := any(h.Gate).(interface {
-		Rollback(ctx context.Context, target, by string) error
-	})
-	if !ok {
-		return ErrNoRollback
+// planRecorder adapts the change gate to builtin.Plans.
+type planRecorder struct{ g *change.Gate }
+
+func (p planRecorder) RecordPlan(ctx context.Context, call *task.Call, pl builtin.Plan) (string, error) {
+	var params any
+	if len(pl.Parameters) > 0 {
+		_ = json.Unmarshal(pl.Parameters, &params)
 	}
-	return rb.Rollback(h.ctx, r.ARN, "playbooktest")
+	return p.g.RecordPlan(ctx, call, change.Plan{Kind: pl.Kind, Service: pl.Service, Action: pl.Action,
+		Resource: pl.Resource, Parameters: params, Reason: pl.Reason})
 }
 
 // History returns the run's history events, for debugging a failed test.
