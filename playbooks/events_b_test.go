@@ -403,6 +403,7 @@ func TestEC2ManualLaunchQuarantineThenTerminate(t *testing.T) {
 		t.Errorf("role policies %v", pols)
 	}
 	h.SendTaskSuccess(tok.Token, map[string]any{"decision": "approve", "by": person, "channel": "cli"})
+	evbWaitEntered(t, run, "Wait a month")
 	// The month-long wait: a day in, nothing has happened.
 	h.Advance(24 * time.Hour)
 	if state, _, _, _ := evbDescribe(t, h, account, region, in.ID); state != "running" {
@@ -503,4 +504,309 @@ func evbHistory(run *playbooktest.Run) string {
 		h = "...\n" + h[len(h)-4000:]
 	}
 	return h
+}
+
+// evbHarness is a harness over the given accounts (each in the regions the
+// outside records use), in one stage.
+func evbHarness(t *testing.T, st stage.Stage, accounts ...string) *playbooktest.Harness {
+	t.Helper()
+	var accts []playbooktest.Account
+	for _, a := range accounts {
+		accts = append(accts, playbooktest.Account{ID: a, Class: "development", Regions: []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-central-1"}})
+	}
+	h := playbooktest.New(t, playbooktest.Options{Accounts: accts, Stages: stage.Fixed(st)})
+	h.NeedSim("seeds the resources the outside records name")
+	return h
+}
+
+// evbHubEvent wraps one ASFF finding as EventBridge delivers Security
+// Hub's imports (detail-type "Security Hub Findings - Imported").
+func evbHubEvent(f map[string]any) map[string]any {
+	region, _ := f["Region"].(string)
+	if r, ok := f["Resources"].([]any); ok && len(r) > 0 && region == "" {
+		region, _ = r[0].(map[string]any)["Region"].(string)
+	}
+	pf, _ := f["ProductFields"].(map[string]any)
+	res, _ := pf["aws/securityhub/FindingId"].(string)
+	if res == "" {
+		res, _ = f["Id"].(string)
+	}
+	return map[string]any{
+		"version": "0", "id": "evb-" + fmt.Sprint(len(fmt.Sprint(f["Id"]))), "detail-type": "Security Hub Findings - Imported",
+		"source": "aws.securityhub", "account": f["AwsAccountId"], "time": f["UpdatedAt"], "region": region,
+		"resources": []any{res}, "detail": map[string]any{"findings": []any{f}},
+	}
+}
+
+// evbHubFiles are the outside Security Hub findings: every ASFF finding
+// wrapped as an import, and the real import events.
+func evbHubFiles(t testing.TB) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	files, _ := filepath.Glob(filepath.Join(testdata.Dir(t, "securityhub", "asff"), "*.json"))
+	for _, f := range files {
+		out["asff/"+filepath.Base(f)] = evbHubEvent(evbRead(t, filepath.Join("securityhub", "asff", filepath.Base(f))))
+	}
+	files, _ = filepath.Glob(filepath.Join(testdata.Dir(t, "securityhub", "eventbridge"), "*.json"))
+	for _, f := range files {
+		out["eventbridge/"+filepath.Base(f)] = evbRead(t, filepath.Join("securityhub", "eventbridge", filepath.Base(f)))
+	}
+	return out
+}
+
+func evbGet(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+// TestHubFindingRule: hub-finding starts for imported findings that are
+// active, FAILED and NEW, and for nothing else (custom actions, insight
+// results, GuardDuty and Inspector findings, passed controls).
+func TestHubFindingRule(t *testing.T) {
+	s := evbRules(t)
+	events := evbHubFiles(t)
+	if len(events) == 0 {
+		t.Skip("no Security Hub findings in the outside test data")
+	}
+	names := make([]string, 0, len(events))
+	for n := range events {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	pass := 0
+	for _, n := range names {
+		ev := events[n]
+		want := false
+		if ev["detail-type"] == "Security Hub Findings - Imported" {
+			fs, _ := evbGet(ev, "detail", "findings").([]any)
+			for _, f := range fs {
+				if evbGet(f, "RecordState") == "ACTIVE" && evbGet(f, "Workflow", "Status") == "NEW" && evbGet(f, "Compliance", "Status") == "FAILED" {
+					want = true
+				}
+			}
+		}
+		got := slices.Contains(evbStarted(evbEvaluate(t, s, ev, time.Now(), "", nil)), "hub-finding")
+		if got != want {
+			t.Errorf("%s: started hub-finding %v, want %v", n, got, want)
+			continue
+		}
+		pass++
+	}
+	t.Logf("hub-finding rule: %d/%d outside Security Hub findings and events decided right", pass, len(names))
+}
+
+// hubRun seeds the finding in the sim and runs hub-finding as its rule
+// starts it.
+func hubRun(t *testing.T, h *playbooktest.Harness, ev map[string]any) *playbooktest.Run {
+	t.Helper()
+	for _, f := range evbGet(ev, "detail", "findings").([]any) {
+		fm := f.(map[string]any)
+		if err := h.Sim.AddFindings(ev["account"].(string), ev["region"].(string), fm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := evbStart(t, evbEvaluate(t, evbRules(t), ev, h.Clock.Now(), "", nil), "hub-finding")
+	return h.Start("hub-finding", start.Input)
+}
+
+func hubStatus(t testing.TB, h *playbooktest.Harness, account, region, id string) string {
+	t.Helper()
+	for _, f := range h.Sim.Findings(account, region) {
+		if f["Id"] == id {
+			s, _ := evbGet(f, "Workflow", "Status").(string)
+			return s
+		}
+	}
+	t.Fatalf("finding %s not found", id)
+	return ""
+}
+
+// TestHubFindingEC28: the real EC2.8 finding requires IMDSv2 on its
+// instance and resolves the finding; rollback undoes both; observe
+// changes nothing.
+func TestHubFindingEC28(t *testing.T) {
+	f := evbRead(t, "securityhub/asff/securityhub-cspm__afsbp-ec2-8.json")
+	ev := evbHubEvent(f)
+	account, region, id := f["AwsAccountId"].(string), f["Region"].(string), f["Id"].(string)
+	instanceID := "i-077c4d5f32561ac45"
+	if got := evbGet(f, "Resources"); !strings.Contains(fmt.Sprint(got), instanceID) {
+		t.Fatalf("the finding is not about %s", instanceID)
+	}
+	seed := func(h *playbooktest.Harness) {
+		det := evbGet(f, "Resources").([]any)[0].(map[string]any)["Details"].(map[string]any)["AwsEc2Instance"].(map[string]any)
+		if err := h.Sim.AddResources(account, region, awssim.Resources{
+			Vpcs:           []awssim.Vpc{{ID: det["VpcId"].(string), CidrBlock: "10.0.0.0/16", State: "available"}},
+			SecurityGroups: []awssim.SecurityGroup{{ID: "sg-0123456789abcdef0", Name: "app", VpcID: det["VpcId"].(string)}},
+			Instances: []awssim.Instance{{ID: instanceID, ImageID: det["ImageId"].(string), InstanceType: "t3.micro", State: "running", VpcID: det["VpcId"].(string),
+				SubnetID: det["SubnetId"].(string), HTTPTokens: evbGet(det, "MetadataOptions", "HttpTokens").(string), SecurityGroupIDs: []string{"sg-0123456789abcdef0"}}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("enforce", func(t *testing.T) {
+		h := evbHarness(t, stage.Enforce, account)
+		seed(h)
+		run := hubRun(t, h, ev)
+		res := run.Wait()
+		if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+			t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+		}
+		if _, _, tokens, _ := evbDescribe(t, h, account, region, instanceID); tokens != "required" {
+			t.Errorf("HttpTokens %q, want required", tokens)
+		}
+		if s := hubStatus(t, h, account, region, id); s != "RESOLVED" {
+			t.Errorf("workflow %s, want RESOLVED", s)
+		}
+		evbRollback(t, h, run)
+		if _, _, tokens, _ := evbDescribe(t, h, account, region, instanceID); tokens != "optional" {
+			t.Errorf("after rollback HttpTokens %q, want optional (changes %s)", tokens, evbChanges(h.Changes(run)))
+		}
+		if s := hubStatus(t, h, account, region, id); s != "NEW" {
+			t.Errorf("after rollback workflow %s, want NEW", s)
+		}
+	})
+	t.Run("observe", func(t *testing.T) {
+		h := evbHarness(t, stage.Observe, account)
+		seed(h)
+		run := hubRun(t, h, ev)
+		res := run.Wait()
+		if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+			t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+		}
+		if _, _, tokens, _ := evbDescribe(t, h, account, region, instanceID); tokens != "optional" {
+			t.Errorf("observe changed HttpTokens to %q", tokens)
+		}
+		if s := hubStatus(t, h, account, region, id); s != "NEW" {
+			t.Errorf("observe changed the workflow to %s", s)
+		}
+	})
+}
+
+// TestHubFindingOpenSSH: the real CIS 4.1 finding (SSH open to the world)
+// revokes the rule its details show; rollback authorizes it again.
+func TestHubFindingOpenSSH(t *testing.T) {
+	f := evbRead(t, "securityhub/asff/securityhub-cspm__cis-41.json")
+	ev := evbHubEvent(f)
+	account, region, id := f["AwsAccountId"].(string), f["Region"].(string), f["Id"].(string)
+	det := evbGet(evbGet(f, "Resources").([]any)[0], "Details", "AwsEc2SecurityGroup").(map[string]any)
+	groupID := det["GroupId"].(string)
+	sg := awssim.SecurityGroup{ID: groupID, Name: det["GroupName"].(string), VpcID: det["VpcId"].(string)}
+	for i, p := range det["IpPermissions"].([]any) {
+		pm := p.(map[string]any)
+		from, _ := pm["FromPort"].(json.Number).Int64()
+		to, _ := pm["ToPort"].(json.Number).Int64()
+		for _, r := range pm["IpRanges"].([]any) {
+			sg.Ingress = append(sg.Ingress, awssim.SecurityGroupRule{ID: fmt.Sprintf("sgr-0000000000000000%d", i), Protocol: pm["IpProtocol"].(string), FromPort: int(from), ToPort: int(to), CidrIPv4: r.(map[string]any)["CidrIp"].(string)})
+		}
+	}
+	sg.Ingress = append(sg.Ingress, awssim.SecurityGroupRule{ID: "sgr-0000000000000web", Protocol: "tcp", FromPort: 443, ToPort: 443, CidrIPv4: "0.0.0.0/0"})
+	h := evbHarness(t, stage.Enforce, account)
+	if err := h.Sim.AddResources(account, region, awssim.Resources{Vpcs: []awssim.Vpc{{ID: sg.VpcID, CidrBlock: "10.0.0.0/16", State: "available"}}, SecurityGroups: []awssim.SecurityGroup{sg}}); err != nil {
+		t.Fatal(err)
+	}
+	run := hubRun(t, h, ev)
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	ingress := func() []string {
+		c := ec2.NewFromConfig(h.AWSConfig(account, region))
+		out, err := c.DescribeSecurityGroups(h.Context(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{groupID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rules []string
+		for _, p := range out.SecurityGroups[0].IpPermissions {
+			for _, r := range p.IpRanges {
+				rules = append(rules, fmt.Sprintf("%s/%d %s", aws.ToString(p.IpProtocol), aws.ToInt32(p.FromPort), aws.ToString(r.CidrIp)))
+			}
+		}
+		sort.Strings(rules)
+		return rules
+	}
+	if got := ingress(); !slices.Equal(got, []string{"tcp/443 0.0.0.0/0"}) {
+		t.Errorf("ingress after the fix %v, want only the web port", got)
+	}
+	if s := hubStatus(t, h, account, region, id); s != "RESOLVED" {
+		t.Errorf("workflow %s, want RESOLVED", s)
+	}
+	evbRollback(t, h, run)
+	if got := ingress(); !slices.Equal(got, []string{"tcp/22 0.0.0.0/0", "tcp/443 0.0.0.0/0"}) {
+		t.Errorf("ingress after rollback %v", got)
+	}
+}
+
+// TestHubFindingS3PublicAccess: a derived S3.2 finding (the real one has
+// passed; it is made FAILED and NEW) blocks the bucket's public access.
+func TestHubFindingS3PublicAccess(t *testing.T) {
+	f := evbRead(t, "securityhub/asff/securityhub-cspm__afsbp-s3-2.json")
+	evbGet(f, "Compliance").(map[string]any)["Status"] = "FAILED"
+	evbGet(f, "Workflow").(map[string]any)["Status"] = "NEW"
+	f["WorkflowState"] = "NEW"
+	ev := evbHubEvent(f)
+	account, region := f["AwsAccountId"].(string), f["Region"].(string)
+	bucket := strings.TrimPrefix(evbGet(f, "Resources").([]any)[0].(map[string]any)["Id"].(string), "arn:aws:s3:::")
+	h := evbHarness(t, stage.Enforce, account)
+	if err := h.Sim.AddBuckets(account, awssim.Bucket{Name: bucket, Region: region, PublicAccessBlock: &awssim.PublicAccessBlock{}}); err != nil {
+		t.Fatal(err)
+	}
+	run := hubRun(t, h, ev)
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	for _, b := range h.Sim.Buckets(account) {
+		if b.Name == bucket {
+			if pab := b.PublicAccessBlock; pab == nil || !pab.BlockPublicAcls || !pab.IgnorePublicAcls || !pab.BlockPublicPolicy || !pab.RestrictPublicBuckets {
+				t.Errorf("public access block %+v", pab)
+			}
+		}
+	}
+	evbRollback(t, h, run)
+	for _, b := range h.Sim.Buckets(account) {
+		if b.Name == bucket && b.PublicAccessBlock != nil && b.PublicAccessBlock.BlockPublicAcls {
+			t.Errorf("after rollback public access block %+v", b.PublicAccessBlock)
+		}
+	}
+}
+
+// TestHubFindingNotify: the real EC2.7 import (EBS default encryption, an
+// account-level control steward has no fix for) notifies and marks the
+// finding NOTIFIED.
+func TestHubFindingNotify(t *testing.T) {
+	ev := evbRead(t, "securityhub/eventbridge/imported__asr__afsbp-ec2-7.json")
+	f := evbGet(ev, "detail", "findings").([]any)[0].(map[string]any)
+	account, region := ev["account"].(string), ev["region"].(string)
+	h := evbHarness(t, stage.Enforce, account)
+	run := hubRun(t, h, ev)
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" || res.Outcome() != "notified" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	if s := hubStatus(t, h, account, region, f["Id"].(string)); s != "NOTIFIED" {
+		t.Errorf("workflow %s, want NOTIFIED", s)
+	}
+	if fs, _ := res.Out["findings"].([]any); len(fs) != 1 || evbGet(fs[0], "control") != "EC2.7" {
+		t.Errorf("output findings %v", res.Out["findings"])
+	}
+}
+
+// evbWaitEntered waits (in real time, for the engine's goroutines) until
+// the run has entered a state, so that advancing the fake clock happens
+// after the state's timer was set.
+func evbWaitEntered(t testing.TB, run *playbooktest.Run, state string) {
+	t.Helper()
+	deadline := time.Now().Add(playbooktest.WaitTimeout)
+	for !strings.Contains(run.History(), "name:"+state+"]") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run never entered %q\n%s", state, evbHistory(run))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
