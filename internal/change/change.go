@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stewardhq/steward/internal/clock"
@@ -111,6 +112,16 @@ const (
 type Gate struct {
 	cfg   Config
 	inner task.Handler
+
+	// mu guards inflight: mutating calls past the blast radius check and
+	// not yet recorded as applied or failed, per "run\x00"+run and
+	// "hour\x00"+playbook, so concurrent calls (a Map state's iterations)
+	// cannot all pass the same count.
+	mu       sync.Mutex
+	inflight map[string]int
+	// rollbackMu makes one rollback at a time, so two cannot undo the
+	// same change.
+	rollbackMu sync.Mutex
 }
 
 // New returns a gate. It wraps nothing until Register.
@@ -133,7 +144,7 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
-	return &Gate{cfg: cfg}, nil
+	return &Gate{cfg: cfg, inflight: map[string]int{}}, nil
 }
 
 // ResourcePrefix is the aws-sdk integration's resource prefix.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stewardhq/steward/internal/asl"
@@ -160,9 +161,11 @@ func (g *Gate) plan(ctx context.Context, rec store.Change, rc *recipe, params ob
 // enforce checks the pause and the blast radius, reads before, makes the
 // call, reads after and records the change.
 func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Change, rc *recipe, params obj, t target, call *task.Call) (any, error) {
-	if err := g.checkLimits(ctx, rec.Playbook, rec.Run); err != nil {
+	release, err := g.checkLimits(ctx, rec.Playbook, rec.Run)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 	var before any
 	if prior != nil && len(prior.Before) > 0 {
 		before = decode(prior.Before)
@@ -230,46 +233,67 @@ func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Chang
 	return out, nil
 }
 
-// checkLimits fails a paused playbook, and pauses one past its blast radius.
-func (g *Gate) checkLimits(ctx context.Context, playbook, run string) error {
+// checkLimits fails a paused playbook, and pauses one past its blast
+// radius. On success the call counts as in flight until release is called
+// (after its record says applied or failed).
+func (g *Gate) checkLimits(ctx context.Context, playbook, run string) (release func(), err error) {
 	p, err := g.cfg.Store.PlaybookPaused(ctx, playbook)
 	if err != nil {
-		return fmt.Errorf("change gate: %w", err)
+		return nil, fmt.Errorf("change gate: %w", err)
 	}
 	if p != nil {
-		return &limitError{
+		return nil, &limitError{
 			asl: asl.NewError(ErrNamePlaybookPaused, "playbook %s is paused since %s: %s (resume it with: steward playbooks resume %s)", playbook, p.At.Format(time.RFC3339), p.Reason, playbook),
 			err: ErrPaused,
 		}
 	}
 	perRun, perHour := g.cfg.Limits(playbook)
+	runKey, hourKey := "run\x00"+playbook+"\x00"+run, "hour\x00"+playbook
+	g.mu.Lock()
 	var reason string
 	if perRun > 0 {
 		n, err := g.cfg.Store.CountApplied(ctx, playbook, run, time.Time{})
 		if err != nil {
-			return fmt.Errorf("change gate: %w", err)
+			g.mu.Unlock()
+			return nil, fmt.Errorf("change gate: %w", err)
 		}
-		if n >= perRun {
+		if n += g.inflight[runKey]; n >= perRun {
 			reason = fmt.Sprintf("blast radius: %d changes applied in run %s, the limit is %d per run", n, run, perRun)
 		}
 	}
 	if reason == "" && perHour > 0 {
 		n, err := g.cfg.Store.CountApplied(ctx, playbook, "", g.now().Add(-time.Hour))
 		if err != nil {
-			return fmt.Errorf("change gate: %w", err)
+			g.mu.Unlock()
+			return nil, fmt.Errorf("change gate: %w", err)
 		}
-		if n >= perHour {
+		if n += g.inflight[hourKey]; n >= perHour {
 			reason = fmt.Sprintf("blast radius: %d changes applied in the last hour, the limit is %d per hour", n, perHour)
 		}
 	}
 	if reason == "" {
-		return nil
+		g.inflight[runKey]++
+		g.inflight[hourKey]++
+		g.mu.Unlock()
+		var once sync.Once
+		return func() {
+			once.Do(func() {
+				g.mu.Lock()
+				defer g.mu.Unlock()
+				for _, k := range []string{runKey, hourKey} {
+					if g.inflight[k]--; g.inflight[k] <= 0 {
+						delete(g.inflight, k)
+					}
+				}
+			})
+		}, nil
 	}
+	g.mu.Unlock()
 	if err := g.cfg.Store.PausePlaybook(ctx, store.PlaybookPause{Playbook: playbook, Reason: reason, By: "steward (blast radius)", At: g.now()}); err != nil {
-		return fmt.Errorf("change gate: pause %s: %w", playbook, err)
+		return nil, fmt.Errorf("change gate: pause %s: %w", playbook, err)
 	}
 	g.cfg.Alert(ctx, playbook, reason)
-	return &limitError{
+	return nil, &limitError{
 		asl: asl.NewError(ErrNameBlastRadiusExceeded, "playbook %s paused: %s (resume it with: steward playbooks resume %s)", playbook, reason, playbook),
 		err: ErrBlastRadius,
 	}

@@ -70,6 +70,8 @@ func (g *Gate) Rollback(ctx context.Context, to, by string) (*RollbackResult, er
 	if strings.TrimSpace(by) == "" {
 		return nil, errors.New("rollback: say who rolls back (by)")
 	}
+	g.rollbackMu.Lock()
+	defer g.rollbackMu.Unlock()
 	var list []*store.Change
 	if t.ChangeID != "" {
 		c, err := g.cfg.Store.GetChange(ctx, t.ChangeID)
