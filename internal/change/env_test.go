@@ -73,6 +73,8 @@ accounts:
           - {id: vol-1, size: 8, state: available, type: gp3, availability_zone: us-east-1a, tags: {team: blue}}
         addresses: [{allocation_id: eipalloc-1, public_ip: 203.0.113.5, domain: vpc}]
         db_instances: [{id: db1, class: db.t3.micro, engine: postgres, status: available, allocated_storage: 20}]
+        load_balancers:
+          - {arn: "arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/web/50dc6c495c0c9188", name: web, type: application, scheme: internet-facing, state: active, vpc_id: vpc-1}
     buckets:
       - name: site
         policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}]}'

@@ -67,6 +67,18 @@ func TestRecipesRoundTrip(t *testing.T) {
 		{name: "ec2 RevokeSecurityGroupIngress",
 			steps: []step{{sdk + "ec2:revokeSecurityGroupIngress", `{"GroupId":"sg-1","IpPermissions":[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]}`}},
 			probe: probe{"ec2", "DescribeSecurityGroups", `{"GroupIds":["sg-1"]}`, "SecurityGroups.0.IpPermissions"}},
+		{name: "ec2 RevokeSecurityGroupIngress by rule id",
+			setup: func(t *testing.T, e *env) []step {
+				rules := e.read(t, "ec2", "DescribeSecurityGroupRules", `{"Filters":[{"Name":"group-id","Values":["sg-1"]}]}`)
+				for _, r := range asList(rules["SecurityGroupRules"]) {
+					if get(r, "IsEgress") != true && fmt.Sprint(get(r, "FromPort")) == "22" {
+						return []step{{sdk + "ec2:revokeSecurityGroupIngress", `{"GroupId":"sg-1","SecurityGroupRuleIds":["` + str(r, "SecurityGroupRuleId") + `"]}`}}
+					}
+				}
+				t.Fatalf("no port 22 rule: %v", rules)
+				return nil
+			},
+			probe: probe{"ec2", "DescribeSecurityGroups", `{"GroupIds":["sg-1"]}`, "SecurityGroups.0.IpPermissions"}},
 		{name: "ec2 RevokeSecurityGroupEgress",
 			steps: []step{{sdk + "ec2:revokeSecurityGroupEgress", `{"GroupId":"sg-1","IpPermissions":[{"IpProtocol":"-1","IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]}`}},
 			probe: probe{"ec2", "DescribeSecurityGroups", `{"GroupIds":["sg-1"]}`, "SecurityGroups.0.IpPermissionsEgress"}},
@@ -221,9 +233,38 @@ func TestIrreversiblePointsAtSnapshotAndRefusesRollback(t *testing.T) {
 	// Other irreversible calls say where what is left is.
 	e.mustInvoke(t, exec, "Release", sdk+"ec2:releaseAddress", `{"AllocationId":"eipalloc-1"}`)
 	e.mustInvoke(t, exec, "DeleteDB", sdk+"rds:deleteDBInstance", `{"DBInstanceIdentifier":"db1","FinalDBSnapshotIdentifier":"db1-final"}`)
+	e.mustInvoke(t, exec, "Terminate", sdk+"ec2:terminateInstances", `{"InstanceIds":["i-2"]}`)
+	e.mustInvoke(t, exec, "DeleteSnap", sdk+"ec2:deleteSnapshot", `{"SnapshotId":"`+str(snap, "SnapshotId")+`"}`)
+	e.mustInvoke(t, exec, "DeleteLB", sdk+"elasticloadbalancingv2:deleteLoadBalancer", `{"LoadBalancerArn":"arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/web/50dc6c495c0c9188"}`)
+	e.mustInvoke(t, exec, "EmptyZone", sdk+"route53:changeResourceRecordSets", `{"HostedZoneId":"Z0000000000001","ChangeBatch":{"Changes":[
+		{"Action":"DELETE","ResourceRecordSet":{"Name":"old.example.com","Type":"CNAME","TTL":60,"ResourceRecords":[{"Value":"gone.example.net"}]}},
+		{"Action":"DELETE","ResourceRecordSet":{"Name":"www.example.com","Type":"A","TTL":300,"ResourceRecords":[{"Value":"192.0.2.1"}]}}]}}`)
+	e.mustInvoke(t, exec, "DeleteZone", sdk+"route53:deleteHostedZone", `{"Id":"Z0000000000001"}`)
 	list = e.changes(t, exec)
-	if !strings.Contains(list[2].Irreversible, "203.0.113.5") || !strings.Contains(list[3].Irreversible, "db1-final") {
-		t.Fatalf("irreversible: %q / %q", list[2].Irreversible, list[3].Irreversible)
+	for i, want := range map[int][]string{
+		2: {"203.0.113.5", "eipalloc-1"},
+		3: {"db1-final"},
+		4: {"i-2", "snap-"},
+		5: {"snap-", "vol-1"},
+		6: {"loadbalancer/app/web"},
+		8: {"Z0000000000001", "record sets"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(list[i].Irreversible, w) {
+				t.Errorf("%s:%s irreversible %q lacks %q", list[i].Service, list[i].Action, list[i].Irreversible, w)
+			}
+		}
+		if len(list[i].Before) == 0 {
+			t.Errorf("%s:%s: no before recorded", list[i].Service, list[i].Action)
+		}
+	}
+	if get(decode(list[6].Before), "LoadBalancer.LoadBalancerName") != "web" {
+		t.Errorf("load balancer config not recorded: %s", list[6].Before)
+	}
+	// The execution holds irreversible changes: its rollback names them all.
+	_, err = e.gate.Rollback(context.Background(), exec, "alice")
+	if !errors.As(err, &irr) || len(irr.Changes) != 7 {
+		t.Fatalf("rollback: %v", err)
 	}
 }
 
