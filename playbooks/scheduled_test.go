@@ -270,3 +270,197 @@ func TestEBSUnused(t *testing.T) {
 	}
 	fmt.Printf("ebs-unused: %d/%d volumes as expected across %d accounts\n", pass, len(want), 3)
 }
+
+// scheduledCase is one resource of a scheduled playbook's test: where it
+// is and the outcome its run must end with.
+type scheduledCase struct {
+	id, account, region, outcome string
+}
+
+// runScan scans a playbook over the harness's inventory, waits for every
+// run and checks each case's outcome; it returns the runs by resource id.
+func runScan(t *testing.T, h *playbooktest.Harness, playbook, idField string, cases []scheduledCase) (map[string]*playbooktest.Run, map[string]*playbooktest.Result) {
+	t.Helper()
+	runs := h.Scan(playbook, playbooktest.ScanOptions{})
+	results := playbooktest.WaitAll(runs)
+	got := byResource(t, runs, results, idField)
+	runOf := map[string]*playbooktest.Run{}
+	for i, r := range results {
+		for id, res := range got {
+			if res == r {
+				runOf[id] = runs[i]
+			}
+		}
+	}
+	pass := 0
+	for _, c := range cases {
+		r := got[c.id]
+		switch {
+		case c.outcome == "" && r != nil:
+			t.Errorf("%s %s: scanned, want it left out of the scan", playbook, c.id)
+		case c.outcome == "":
+			pass++
+		case r == nil:
+			t.Errorf("%s %s: not scanned", playbook, c.id)
+		case r.Status != "SUCCEEDED" || r.Outcome() != c.outcome:
+			t.Errorf("%s %s: %s outcome %q, want %q (%s %s)\n%s", playbook, c.id, r.Status, r.Outcome(), c.outcome, r.Error, r.Cause, runOf[c.id].History())
+		default:
+			pass++
+		}
+	}
+	t.Logf("%s: %d/%d resources ended as expected", playbook, pass, len(cases))
+	fmt.Printf("%s: %d/%d resources ended as expected\n", playbook, pass, len(cases))
+	return runOf, got
+}
+
+// wantRollbackRefused checks that rolling a run back is refused as
+// irreversible, naming what is left (mention).
+func wantRollbackRefused(t *testing.T, h *playbooktest.Harness, r *playbooktest.Run, mention string) {
+	t.Helper()
+	_, err := h.Rollback(r)
+	if !errors.Is(err, change.ErrIrreversible) || !strings.Contains(err.Error(), mention) {
+		t.Errorf("rollback: %v, want an irreversible change naming %q", err, mention)
+	}
+}
+
+// wantChanges checks the run's aws-sdk change records: each action with
+// the status wanted.
+func wantChanges(t *testing.T, h *playbooktest.Harness, r *playbooktest.Run, status store.ChangeStatus, actions ...string) map[string]*store.Change {
+	t.Helper()
+	cs := changesByAction(h.Changes(r))
+	for _, a := range actions {
+		if c := cs[a]; c == nil || c.Status != status {
+			t.Errorf("change %s: %+v, want %s", a, c, status)
+		}
+	}
+	if len(actions) == 0 && len(cs) != 0 {
+		t.Errorf("unexpected changes: %v", cs)
+	}
+	return cs
+}
+
+func TestEIPUnused(t *testing.T) {
+	h := newScheduled(t)
+	const dev, sbx, prod = playbooktest.Development, playbooktest.Sandbox, playbooktest.Production
+	ls := func(d int) string { return daysAgo(h, d).Format(time.RFC3339) }
+	seed := func(acct, region string, addrs ...awssim.Address) {
+		t.Helper()
+		if err := h.Sim.AddResources(acct, region, awssim.Resources{Addresses: addrs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seed(dev, "us-east-1",
+		awssim.Address{AllocationID: "eipalloc-0dev000000000046", PublicIP: "198.51.100.46", Tags: tags("steward:last-seen", ls(46), "owner", "alice")},
+		awssim.Address{AllocationID: "eipalloc-0dev000000000044", PublicIP: "198.51.100.44", Tags: tags("steward:last-seen", ls(44))},
+		awssim.Address{AllocationID: "eipalloc-0dev00000000used", PublicIP: "198.51.100.10", AssociationID: "eipassoc-0123456789abcdef0",
+			InstanceID: "i-0123456789abcdef0", Tags: tags("steward:last-seen", ls(60))},
+	)
+	seed(sbx, "eu-west-1", awssim.Address{AllocationID: "eipalloc-0sbx0000excepted", PublicIP: "203.0.113.5",
+		Tags: tags("steward:last-seen", ls(46), "steward:exception", "2027-01-01")})
+	seed(prod, "eu-west-1", awssim.Address{AllocationID: "eipalloc-0prod00000000046", PublicIP: "203.0.113.46", Tags: tags("steward:last-seen", ls(46))})
+	runOf, got := runScan(t, h, "eip-unused", "AllocationId", []scheduledCase{
+		{"eipalloc-0dev000000000046", dev, "us-east-1", "fixed"},
+		{"eipalloc-0dev000000000044", dev, "us-east-1", "compliant"},
+		{"eipalloc-0dev00000000used", dev, "us-east-1", "compliant"},
+		{"eipalloc-0sbx0000excepted", sbx, "eu-west-1", "exception"},
+		{"eipalloc-0prod00000000046", prod, "eu-west-1", "fixed"},
+	})
+	addrs := func(acct, region string) map[string]bool {
+		out, err := ec2.NewFromConfig(h.AWSConfig(acct, region)).DescribeAddresses(h.Context(), &ec2.DescribeAddressesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]bool{}
+		for _, a := range out.Addresses {
+			m[aws.ToString(a.AllocationId)] = true
+		}
+		return m
+	}
+	devAddrs := addrs(dev, "us-east-1")
+	if devAddrs["eipalloc-0dev000000000046"] || !devAddrs["eipalloc-0dev000000000044"] || !devAddrs["eipalloc-0dev00000000used"] {
+		t.Errorf("development addresses after the scan: %v", devAddrs)
+	}
+	rel := wantChanges(t, h, runOf["eipalloc-0dev000000000046"], store.StatusApplied, "ec2:ReleaseAddress")["ec2:ReleaseAddress"]
+	if rel != nil && (!strings.Contains(string(rel.Before), "eipalloc-0dev000000000046") || !strings.Contains(rel.Irreversible, "198.51.100.46")) {
+		t.Errorf("the release's record does not keep the allocation: before %s, irreversible %q", rel.Before, rel.Irreversible)
+	}
+	if got["eipalloc-0dev000000000046"].Out["publicIp"] != "198.51.100.46" {
+		t.Errorf("output: %v", got["eipalloc-0dev000000000046"].Out)
+	}
+	wantRollbackRefused(t, h, runOf["eipalloc-0dev000000000046"], "198.51.100.46")
+	wantChanges(t, h, runOf["eipalloc-0dev000000000044"], "")
+	if !addrs(sbx, "eu-west-1")["eipalloc-0sbx0000excepted"] {
+		t.Error("the excepted address was released")
+	}
+	if !addrs(prod, "eu-west-1")["eipalloc-0prod00000000046"] {
+		t.Error("production address released in the notify stage")
+	}
+	wantChanges(t, h, runOf["eipalloc-0prod00000000046"], store.StatusPlanned, "ec2:ReleaseAddress")
+}
+
+func TestEC2Stopped(t *testing.T) {
+	h := newScheduled(t)
+	const dev, prod = playbooktest.Development, playbooktest.Production
+	ls := func(d int) string { return daysAgo(h, d).Format(time.RFC3339) }
+	if err := h.Sim.AddResources(dev, "us-east-1", awssim.Resources{
+		Instances: []awssim.Instance{
+			{ID: "i-0dev00000000000046", State: "stopped", Tags: tags("steward:last-seen", ls(46), "owner", "alice")},
+			{ID: "i-0dev00000000000044", State: "stopped", Tags: tags("steward:last-seen", ls(44))},
+			{ID: "i-0dev0000000running", State: "running", Tags: tags("steward:last-seen", ls(90))},
+			{ID: "i-0dev000000000first", State: "stopped"},
+		},
+		Volumes: []awssim.Volume{
+			{ID: "vol-0root000000000046", Size: 8, Attachments: []awssim.VolumeAttachment{{InstanceID: "i-0dev00000000000046", Device: "/dev/xvda", DeleteOnTermination: true}}},
+			{ID: "vol-0data000000000046", Size: 100, Attachments: []awssim.VolumeAttachment{{InstanceID: "i-0dev00000000000046", Device: "/dev/xvdf"}}},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Sim.AddResources(prod, "eu-west-1", awssim.Resources{Instances: []awssim.Instance{
+		{ID: "i-0prod0000000000046", State: "stopped", Tags: tags("steward:last-seen", ls(46))}}}); err != nil {
+		t.Fatal(err)
+	}
+	runOf, got := runScan(t, h, "ec2-stopped", "InstanceId", []scheduledCase{
+		{"i-0dev00000000000046", dev, "us-east-1", "fixed"},
+		{"i-0dev00000000000044", dev, "us-east-1", "compliant"},
+		{"i-0dev0000000running", dev, "us-east-1", ""},
+		{"i-0dev000000000first", dev, "us-east-1", "compliant"},
+		{"i-0prod0000000000046", prod, "eu-west-1", "fixed"},
+	})
+	state := func(acct, region, id string) string {
+		out, err := ec2.NewFromConfig(h.AWSConfig(acct, region)).DescribeInstances(h.Context(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return string(out.Reservations[0].Instances[0].State.Name)
+	}
+	if s := state(dev, "us-east-1", "i-0dev00000000000046"); s != "terminated" && s != "shutting-down" {
+		t.Errorf("46-day instance is %s", s)
+	}
+	if s := state(dev, "us-east-1", "i-0dev00000000000044"); s != "stopped" {
+		t.Errorf("44-day instance is %s", s)
+	}
+	if s := state(prod, "eu-west-1", "i-0prod0000000000046"); s != "stopped" {
+		t.Errorf("production instance is %s in the notify stage", s)
+	}
+	snaps, err := ec2.NewFromConfig(h.AWSConfig(dev, "us-east-1")).DescribeSnapshots(h.Context(), &ec2.DescribeSnapshotsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byVol := map[string]string{}
+	for _, s := range snaps.Snapshots {
+		byVol[aws.ToString(s.VolumeId)] = aws.ToString(s.SnapshotId)
+	}
+	if byVol["vol-0root000000000046"] == "" || byVol["vol-0data000000000046"] == "" {
+		t.Errorf("snapshots before termination: %v", byVol)
+	}
+	if l, _ := got["i-0dev00000000000046"].Out["snapshots"].([]any); len(l) != 2 {
+		t.Errorf("output snapshots: %v", got["i-0dev00000000000046"].Out["snapshots"])
+	}
+	term := wantChanges(t, h, runOf["i-0dev00000000000046"], store.StatusApplied, "ec2:CreateSnapshot", "ec2:TerminateInstances")["ec2:TerminateInstances"]
+	if term != nil && !strings.Contains(term.Irreversible, byVol["vol-0data000000000046"]) {
+		t.Errorf("termination record does not name the snapshots: %q", term.Irreversible)
+	}
+	wantRollbackRefused(t, h, runOf["i-0dev00000000000046"], byVol["vol-0root000000000046"])
+	wantChanges(t, h, runOf["i-0prod0000000000046"], store.StatusPlanned, "ec2:TerminateInstances")
+}
