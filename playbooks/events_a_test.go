@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/stewardhq/steward/internal/awssim"
 	"github.com/stewardhq/steward/internal/ingest"
@@ -764,13 +766,28 @@ var evaKnownExceptions = map[string]struct{ reason, errorHas string }{
 	},
 }
 
+func init() {
+	evaKnownExceptions["iam DeletePolicyVersion undo"] = struct{ reason, errorHas string }{
+		reason: "internal/change has no undo recipe for iam:DeletePolicyVersion (it would read the version's document " +
+			"before the call and undo with CreatePolicyVersion of it, under a new version id), so the gate refuses to roll " +
+			"back a run that deleted the restricted version or the placeholder (Steward.Irreversible).",
+		errorHas: "no undo known for iam:DeletePolicyVersion",
+	}
+	evaKnownExceptions["iam default version set twice"] = struct{ reason, errorHas string }{
+		reason: "internal/change checks every change's after-state against the resource now before undoing any, so a run " +
+			"that set the same policy's default version twice (revert, then restore on approve) reads its first change " +
+			"as drifted (Steward.Drift), though the second change explains it.",
+		errorHas: "drifted since it was made",
+	}
+}
+
 // evaRollbackOrKnown rolls a run back; it reports false (and logs) when
 // the rollback fails exactly as the named known exception says.
 func evaRollbackOrKnown(t *testing.T, h *playbooktest.Harness, run *playbooktest.Run, exception string) bool {
 	t.Helper()
 	_, err := h.Gate.Rollback(h.Context(), run.ARN, "events-a-test")
 	if err == nil {
-		if _, ok := evaKnownExceptions[exception]; ok {
+		if _, ok := evaKnownExceptions[exception]; ok && exception != "" {
 			t.Logf("known exception %q no longer happens: remove it from evaKnownExceptions", exception)
 		}
 		return true
@@ -781,4 +798,222 @@ func evaRollbackOrKnown(t *testing.T, h *playbooktest.Harness, run *playbooktest
 	}
 	t.Fatalf("rollback %s: %v", run.ARN, err)
 	return false
+}
+
+// evaSamplePolicy is the policy document of the AWS sample's walkthrough
+// (seeds/004: "aws iam create-policy --policy-name my-bad-policy1234").
+const evaSamplePolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"VisualEditor0","Effect":"Allow","Action":["s3:GetBucketObjectLockConfiguration","s3:DeleteObjectVersion","s3:DeleteBucket"],"Resource":"*"}]}`
+
+const evaSafePolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]}`
+
+// evaIAMRecord derives a CreatePolicy or CreatePolicyVersion record from
+// the real AttachRolePolicy record (stratus red team): the outside data
+// has no CreatePolicy record. Its identity, time and ids are the real
+// record's; its region is us-east-1, where IAM's CloudTrail events are
+// (the record's own region is obfuscated); the call's parameters and
+// response are as CloudTrail writes them for the call.
+func evaIAMRecord(t testing.TB, eventName, policyArn, document, versionID string, setAsDefault bool) map[string]any {
+	t.Helper()
+	rec := evaClone(t, evaRealRecord(t, "AttachRolePolicy__stratus__persistence-iam-create-backdoor-role.json"))
+	rec["eventName"] = eventName
+	rec["awsRegion"] = "us-east-1"
+	name := policyArn[strings.LastIndex(policyArn, "/")+1:]
+	switch eventName {
+	case "CreatePolicy":
+		rec["requestParameters"] = map[string]any{"policyName": name, "policyDocument": document}
+		rec["responseElements"] = map[string]any{"policy": map[string]any{
+			"policyName": name, "policyId": "ANPAEXAMPLEPOLICY0001", "arn": policyArn, "path": "/",
+			"defaultVersionId": versionID, "attachmentCount": 0, "permissionsBoundaryUsageCount": 0,
+			"isAttachable": true, "createDate": "Aug 1, 2024 1:37:41 PM", "updateDate": "Aug 1, 2024 1:37:41 PM"}}
+	default:
+		rec["requestParameters"] = map[string]any{"policyArn": policyArn, "policyDocument": document, "setAsDefault": setAsDefault}
+		rec["responseElements"] = map[string]any{"policyVersion": map[string]any{
+			"versionId": versionID, "isDefaultVersion": setAsDefault, "createDate": "Aug 1, 2024 1:37:41 PM"}}
+	}
+	return rec
+}
+
+// evaPolicyState is "default=vN versions=v1,v2" as IAM has it now.
+func evaPolicyState(t *testing.T, h *playbooktest.Harness, account, policyArn string) string {
+	t.Helper()
+	c := iam.NewFromConfig(h.AWSConfig(account, "us-east-1"))
+	p, err := c.GetPolicy(h.Context(), &iam.GetPolicyInput{PolicyArn: aws.String(policyArn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := c.ListPolicyVersions(h.Context(), &iam.ListPolicyVersionsInput{PolicyArn: aws.String(policyArn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, v := range vs.Versions {
+		ids = append(ids, aws.ToString(v.VersionId))
+	}
+	sort.Strings(ids)
+	return "default=" + aws.ToString(p.Policy.DefaultVersionId) + " versions=" + strings.Join(ids, ",")
+}
+
+// evaPolicyDefaultDocument is the document of a policy's default version,
+// compacted.
+func evaPolicyDefaultDocument(t *testing.T, h *playbooktest.Harness, account, policyArn string) string {
+	t.Helper()
+	c := iam.NewFromConfig(h.AWSConfig(account, "us-east-1"))
+	p, err := c.GetPolicy(h.Context(), &iam.GetPolicyInput{PolicyArn: aws.String(policyArn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.GetPolicyVersion(h.Context(), &iam.GetPolicyVersionInput{PolicyArn: aws.String(policyArn), VersionId: p.Policy.DefaultVersionId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := url.QueryUnescape(aws.ToString(v.PolicyVersion.Document))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(doc)); err != nil {
+		t.Fatalf("policy document %q: %v", doc, err)
+	}
+	return b.String()
+}
+
+// TestIAMRestrictedActions: a new policy or a new default version that
+// allows a restricted action is reverted at once and waits for an admin;
+// approve restores it, deny (or the deadline) keeps it reverted and
+// deletes the restricted version; a safe version changes nothing.
+func TestIAMRestrictedActions(t *testing.T) {
+	const account = "609418236337" // the real record's
+	const region = "us-east-1"
+	newPolicy := "arn:aws:iam::" + account + ":policy/my-bad-policy1234"
+	oldPolicy := "arn:aws:iam::" + account + ":policy/team-data"
+	day := func(d int) time.Time { return playbooktest.DefaultStart.AddDate(0, 0, -d) }
+
+	tests := []struct {
+		name     string
+		stage    stage.Stage
+		record   map[string]any
+		policy   string
+		versions []awssim.PolicyVersion
+		answer   string // approve, deny, or "deadline" (no answer for 48 hours); "" when it asks no one
+		outcome  string
+		reverted string // the policy while it waits
+		after    string // the policy at the end
+		// exception names the known exception its rollback meets (IAM
+		// version ids cannot come back: rollback restores the document in
+		// force before the run).
+		exception string
+	}{
+		{name: "new policy, approved", stage: stage.Enforce,
+			record: evaIAMRecord(t, "CreatePolicy", newPolicy, evaSamplePolicy, "v1", true), policy: newPolicy,
+			versions: []awssim.PolicyVersion{{ID: "v1", Document: evaSamplePolicy, IsDefault: true, CreateDate: day(0)}},
+			answer:   "approve", outcome: "kept",
+			reverted: "default=v2 versions=v1,v2", after: "default=v1 versions=v1", exception: "iam DeletePolicyVersion undo"},
+		{name: "new policy, denied", stage: stage.Enforce,
+			record: evaIAMRecord(t, "CreatePolicy", newPolicy, evaSamplePolicy, "v1", true), policy: newPolicy,
+			versions: []awssim.PolicyVersion{{ID: "v1", Document: evaSamplePolicy, IsDefault: true, CreateDate: day(0)}},
+			answer:   "deny", outcome: "fixed",
+			reverted: "default=v2 versions=v1,v2", after: "default=v2 versions=v2", exception: "iam DeletePolicyVersion undo"},
+		{name: "new default version, approved", stage: stage.Enforce,
+			record: evaIAMRecord(t, "CreatePolicyVersion", oldPolicy, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, "v3", true),
+			policy: oldPolicy,
+			versions: []awssim.PolicyVersion{
+				{ID: "v1", Document: evaSafePolicy, CreateDate: day(30)},
+				{ID: "v2", Document: evaSafePolicy, CreateDate: day(10)},
+				{ID: "v3", Document: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, IsDefault: true, CreateDate: day(0)}},
+			answer: "approve", outcome: "kept",
+			reverted: "default=v2 versions=v1,v2,v3", after: "default=v3 versions=v1,v2,v3", exception: "iam default version set twice"},
+		{name: "new default version, no answer by the deadline", stage: stage.Enforce,
+			record: evaIAMRecord(t, "CreatePolicyVersion", oldPolicy, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"IAM:*","Resource":"*"}]}`, "v3", true),
+			policy: oldPolicy,
+			versions: []awssim.PolicyVersion{
+				{ID: "v1", Document: evaSafePolicy, CreateDate: day(30)},
+				{ID: "v2", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"organizations:*","Resource":"*"}]}`, CreateDate: day(10)},
+				{ID: "v3", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"IAM:*","Resource":"*"}]}`, IsDefault: true, CreateDate: day(0)}},
+			answer: "deadline", outcome: "fixed",
+			reverted: "default=v4 versions=v1,v2,v3,v4", after: "default=v4 versions=v1,v2,v4", exception: "iam DeletePolicyVersion undo"},
+		{name: "safe new version", stage: stage.Enforce,
+			record: evaIAMRecord(t, "CreatePolicyVersion", oldPolicy, evaSafePolicy, "v2", true), policy: oldPolicy,
+			versions: []awssim.PolicyVersion{
+				{ID: "v1", Document: evaSafePolicy, CreateDate: day(30)},
+				{ID: "v2", Document: evaSafePolicy, IsDefault: true, CreateDate: day(0)}},
+			outcome: "compliant", after: "default=v2 versions=v1,v2"},
+		{name: "observe", stage: stage.Observe,
+			record: evaIAMRecord(t, "CreatePolicy", newPolicy, evaSamplePolicy, "v1", true), policy: newPolicy,
+			versions: []awssim.PolicyVersion{{ID: "v1", Document: evaSamplePolicy, IsDefault: true, CreateDate: day(0)}},
+			outcome:  "fixed", after: "default=v1 versions=v1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := evaEventsAHarness(t, account, region, tc.stage)
+			if err := h.Sim.AddIAM(account, awssim.Resources{Policies: []awssim.Policy{{
+				Name: tc.policy[strings.LastIndex(tc.policy, "/")+1:], ARN: tc.policy, Path: "/", Versions: tc.versions,
+			}}}); err != nil {
+				t.Fatal(err)
+			}
+			before := evaPolicyDefaultDocument(t, h, account, tc.policy)
+			run := evaStartFromEvent(t, h, evaWrap(t, tc.record), "iam-restricted-actions")
+			if tc.answer != "" {
+				tok := run.WaitToken("Ask admin")
+				if got := evaPolicyState(t, h, account, tc.policy); got != tc.reverted {
+					t.Fatalf("while waiting: %s, want %s", got, tc.reverted)
+				}
+				switch tc.answer {
+				case "deadline":
+					h.Advance(49 * time.Hour)
+				default:
+					h.SendTaskSuccess(tok.Token, map[string]any{"decision": tc.answer, "by": "admin@example.com", "channel": "api"})
+				}
+			}
+			evaFinish(t, run, tc.outcome)
+			if got := evaPolicyState(t, h, account, tc.policy); got != tc.after {
+				t.Fatalf("at the end: %s, want %s (changes %v)", got, tc.after, evaChangesOf(t, h, run))
+			}
+			if tc.answer == "" {
+				for _, c := range evaChangesOf(t, h, run) {
+					if !strings.HasSuffix(c, " planned") {
+						t.Errorf("change %s made", c)
+					}
+				}
+				return
+			}
+			if !evaRollbackOrKnown(t, h, run, tc.exception) {
+				return
+			}
+			if got := evaPolicyDefaultDocument(t, h, account, tc.policy); got != before {
+				t.Fatalf("after rollback the policy allows %s, want %s as before the run", got, before)
+			}
+		})
+	}
+}
+
+// TestIAMRestrictedActionsRollbackWhileWaiting: rolling back the revert
+// while the admin has not answered puts the restricted version back in
+// force; a deny that comes after cannot delete the default version, and
+// the run ends telling so (outcome notified), changing nothing more.
+func TestIAMRestrictedActionsRollbackWhileWaiting(t *testing.T) {
+	const account, region = "609418236337", "us-east-1"
+	policy := "arn:aws:iam::" + account + ":policy/team-data"
+	bad := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Delete*"],"Resource":"*"}]}`
+	h := evaEventsAHarness(t, account, region, stage.Enforce)
+	if err := h.Sim.AddIAM(account, awssim.Resources{Policies: []awssim.Policy{{Name: "team-data", ARN: policy, Path: "/", Versions: []awssim.PolicyVersion{
+		{ID: "v1", Document: evaSafePolicy, CreateDate: playbooktest.DefaultStart.AddDate(0, 0, -3)},
+		{ID: "v2", Document: bad, IsDefault: true, CreateDate: playbooktest.DefaultStart},
+	}}}}); err != nil {
+		t.Fatal(err)
+	}
+	before := evaPolicyDefaultDocument(t, h, account, policy)
+	run := evaStartFromEvent(t, h, evaWrap(t, evaIAMRecord(t, "CreatePolicyVersion", policy, bad, "v2", true)), "iam-restricted-actions")
+	tok := run.WaitToken("Ask admin")
+	if got := evaPolicyState(t, h, account, policy); got != "default=v1 versions=v1,v2" {
+		t.Fatalf("while waiting: %s", got)
+	}
+	evaRollback(t, h, run)
+	if got := evaPolicyDefaultDocument(t, h, account, policy); got != before {
+		t.Fatalf("after rollback the policy allows %s, want %s", got, before)
+	}
+	h.SendTaskSuccess(tok.Token, map[string]any{"decision": "deny", "by": "admin@example.com", "channel": "api"})
+	evaFinish(t, run, "notified")
+	if got := evaPolicyState(t, h, account, policy); got != "default=v2 versions=v1,v2" {
+		t.Fatalf("at the end: %s", got)
+	}
 }
