@@ -810,3 +810,320 @@ func evbWaitEntered(t testing.TB, run *playbooktest.Run, state string) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// TestGuardDutyRule: both real GuardDuty events (an instance, an access
+// key) start guardduty-quarantine.
+func TestGuardDutyRule(t *testing.T) {
+	s := evbRules(t)
+	files, _ := filepath.Glob(filepath.Join(testdata.Dir(t, "guardduty", "eventbridge"), "*.json"))
+	pass := 0
+	for _, f := range files {
+		ev := evbRead(t, filepath.Join("guardduty", "eventbridge", filepath.Base(f)))
+		if got := evbStarted(evbEvaluate(t, s, ev, time.Now(), "", nil)); slices.Contains(got, "guardduty-quarantine") {
+			pass++
+		} else {
+			t.Errorf("%s started %v", filepath.Base(f), got)
+		}
+	}
+	t.Logf("guardduty-quarantine rule: %d/%d real GuardDuty events start it", pass, len(files))
+}
+
+// guardDuty runs guardduty-quarantine on a real GuardDuty event, in the
+// finding's account (detail.accountId), which the sim seeds first.
+func guardDuty(t *testing.T, file string, seed func(h *playbooktest.Harness, account, region string)) (*playbooktest.Harness, *playbooktest.Run, map[string]any) {
+	t.Helper()
+	ev := evbRead(t, filepath.Join("guardduty", "eventbridge", file))
+	member := evbGet(ev, "detail", "accountId").(string)
+	h := evbHarness(t, stage.Enforce, ev["account"].(string), member)
+	seed(h, member, evbGet(ev, "detail", "region").(string))
+	start := evbStart(t, evbEvaluate(t, evbRules(t), ev, h.Clock.Now(), "", nil), "guardduty-quarantine")
+	return h, h.Start("guardduty-quarantine", start.Input), ev
+}
+
+// TestGuardDutyInstance: the real EC2 finding quarantines the instance
+// (in the finding's account, not the event's); security approves; a
+// rollback restores its groups. A denial restores them too.
+func TestGuardDutyInstance(t *testing.T) {
+	const vpc, app = "vpc-0a1b2c3d", "sg-0a1b2c3d4e5f60718"
+	var instanceID string
+	seed := func(h *playbooktest.Harness, account, region string) {
+		ev := evbRead(t, "guardduty/eventbridge/ec2-duty-event__custodian.json")
+		instanceID = evbGet(ev, "detail", "resource", "instanceDetails", "instanceId").(string)
+		if err := h.Sim.AddResources(account, region, awssim.Resources{
+			Vpcs:           []awssim.Vpc{{ID: vpc, CidrBlock: "10.0.0.0/16", State: "available"}},
+			SecurityGroups: []awssim.SecurityGroup{{ID: app, Name: "app", VpcID: vpc, Egress: []awssim.SecurityGroupRule{{ID: "sgr-0aaaaaaaaaaaaaaa1", Protocol: "-1", CidrIPv4: "0.0.0.0/0"}}}},
+			Instances:      []awssim.Instance{{ID: instanceID, ImageID: "ami-12345678", InstanceType: "t3.micro", State: "running", VpcID: vpc, SecurityGroupIDs: []string{app}}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, decision := range []string{"approve", "deny"} {
+		t.Run(decision, func(t *testing.T) {
+			h, run, ev := guardDuty(t, "ec2-duty-event__custodian.json", seed)
+			member, region := evbGet(ev, "detail", "accountId").(string), evbGet(ev, "detail", "region").(string)
+			tok := run.WaitToken("Ask security about the instance")
+			_, groups, _, tags := evbDescribe(t, h, member, region, instanceID)
+			if len(groups) != 1 || groups[0] == app {
+				t.Fatalf("groups while quarantined %v\n%s", groups, evbHistory(run))
+			}
+			if tags["steward:quarantine"] != evbGet(ev, "detail", "id") {
+				t.Errorf("tags %v", tags)
+			}
+			h.SendTaskSuccess(tok.Token, map[string]any{"decision": decision, "by": "security@example.com", "channel": "cli"})
+			res := run.Wait()
+			want := map[string]string{"approve": "fixed", "deny": "kept"}[decision]
+			if res.Status != "SUCCEEDED" || res.Outcome() != want {
+				t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+			}
+			_, groups, _, _ = evbDescribe(t, h, member, region, instanceID)
+			if decision == "deny" {
+				if !slices.Equal(groups, []string{app}) {
+					t.Errorf("groups after a denial %v", groups)
+				}
+				return
+			}
+			if slices.Contains(groups, app) {
+				t.Errorf("groups after approval %v", groups)
+			}
+			evbRollback(t, h, run)
+			if _, groups, _, _ = evbDescribe(t, h, member, region, instanceID); !slices.Equal(groups, []string{app}) {
+				t.Errorf("groups after rollback %v (changes %s)", groups, evbChanges(h.Changes(run)))
+			}
+		})
+	}
+}
+
+// TestGuardDutyAccessKey: the real IAM finding deactivates the user's
+// access key; rollback makes it active again.
+func TestGuardDutyAccessKey(t *testing.T) {
+	var user, key string
+	seed := func(h *playbooktest.Harness, account, _ string) {
+		ev := evbRead(t, "guardduty/eventbridge/iam-duty-event__custodian.json")
+		user = evbGet(ev, "detail", "resource", "accessKeyDetails", "userName").(string)
+		key = evbGet(ev, "detail", "resource", "accessKeyDetails", "accessKeyId").(string)
+		if err := h.Sim.AddIAM(account, awssim.Resources{Users: []awssim.User{{Name: user, AccessKeys: []awssim.AccessKey{{ID: key, Secret: "s", Status: "Active"}}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, run, ev := guardDuty(t, "iam-duty-event__custodian.json", seed)
+	member := evbGet(ev, "detail", "accountId").(string)
+	status := func() string {
+		c := iam.NewFromConfig(h.AWSConfig(member, "us-east-1"))
+		out, err := c.ListAccessKeys(h.Context(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range out.AccessKeyMetadata {
+			if aws.ToString(k.AccessKeyId) == key {
+				return string(k.Status)
+			}
+		}
+		return "missing"
+	}
+	tok := run.WaitToken("Ask security about the key")
+	if s := status(); s != "Inactive" {
+		t.Fatalf("key %s while waiting\n%s", s, evbHistory(run))
+	}
+	h.SendTaskSuccess(tok.Token, map[string]any{"decision": "approve", "by": "security@example.com", "channel": "cli"})
+	if res := run.Wait(); res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	evbRollback(t, h, run)
+	if s := status(); s != "Active" {
+		t.Errorf("key %s after rollback", s)
+	}
+}
+
+// TestOwnerTagRule: every real CloudTrail record is judged: owner-tag
+// starts for Create* calls and RunInstances that succeeded, and for
+// nothing else.
+func TestOwnerTagRule(t *testing.T) {
+	s := evbRules(t)
+	files, _ := filepath.Glob(filepath.Join(testdata.Dir(t, "cloudtrail", "raw"), "*.json"))
+	pass := 0
+	for _, f := range files {
+		rec := evbRead(t, filepath.Join("cloudtrail", "raw", filepath.Base(f)))
+		ev, err := ingest.WrapCloudTrail(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, _ := rec["eventName"].(string)
+		_, failed := rec["errorCode"]
+		want := !failed && (strings.HasPrefix(name, "Create") || name == "RunInstances")
+		got := slices.Contains(evbStarted(evbEvaluate(t, s, ev, time.Now(), "", nil)), "owner-tag")
+		if got != want {
+			t.Errorf("%s: started owner-tag %v, want %v", filepath.Base(f), got, want)
+			continue
+		}
+		pass++
+	}
+	t.Logf("owner-tag rule: %d/%d real CloudTrail records decided right", pass, len(files))
+}
+
+// TestOwnerTag runs owner-tag end to end on real records: the resources
+// they created get steward:owner, the caller (an e-mail session name when
+// there is one, else the ARN).
+func TestOwnerTag(t *testing.T) {
+	tests := []struct {
+		name   string
+		record string
+		derive func(rec map[string]any)
+		seed   func(t *testing.T, h *playbooktest.Harness, account, region string, ev map[string]any)
+		tags   func(t *testing.T, h *playbooktest.Harness, account, region string, ev map[string]any) map[string]string
+		want   func(ev map[string]any) string
+	}{
+		{
+			name: "real CreateSecurityGroup (assumed role, no e-mail: the ARN)", record: "CreateSecurityGroup__flatiron__test-ec2-createsecuritygroup.json",
+			seed: func(t *testing.T, h *playbooktest.Harness, account, region string, ev map[string]any) {
+				id := evbGet(ev, "detail", "responseElements", "groupId").(string)
+				if err := h.Sim.AddResources(account, region, awssim.Resources{SecurityGroups: []awssim.SecurityGroup{{ID: id, Name: "misconfiguration_maker"}}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			tags: func(t *testing.T, h *playbooktest.Harness, account, region string, ev map[string]any) map[string]string {
+				c := ec2.NewFromConfig(h.AWSConfig(account, region))
+				out, err := c.DescribeSecurityGroups(h.Context(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{evbGet(ev, "detail", "responseElements", "groupId").(string)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := map[string]string{}
+				for _, tg := range out.SecurityGroups[0].Tags {
+					m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+				}
+				return m
+			},
+			want: func(ev map[string]any) string { return evbGet(ev, "detail", "userIdentity", "arn").(string) },
+		},
+		{
+			name: "RunInstances derived: the session renamed " + person, record: launchRecord, derive: evbAsPerson(person),
+			seed: func(t *testing.T, h *playbooktest.Harness, account, region string, ev map[string]any) {
+				evbSeedLaunch(t, h, account, region, ev, "required", "", "")
+			},
+			tags: func(t *testing.T, h *playbooktest.Harness, account, region string, ev map[string]any) map[string]string {
+				_, _, _, tags := evbDescribe(t, h, account, region, evbRecordInstances(t, ev)[0].ID)
+				return tags
+			},
+			want: func(map[string]any) string { return person },
+		},
+		{
+			name: "real CreateBucket", record: "CreateBucket__flatiron__test-s3-createbucket.json",
+			seed: func(t *testing.T, h *playbooktest.Harness, account, region string, ev map[string]any) {
+				if err := h.Sim.AddBuckets(account, awssim.Bucket{Name: evbGet(ev, "detail", "requestParameters", "bucketName").(string), Region: region}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			tags: func(t *testing.T, h *playbooktest.Harness, account, region string, ev map[string]any) map[string]string {
+				m := map[string]string{}
+				for _, b := range h.Sim.Buckets(account) {
+					if b.Name == evbGet(ev, "detail", "requestParameters", "bucketName") {
+						for _, tg := range b.Tags {
+							m[tg.Key] = tg.Value
+						}
+					}
+				}
+				return m
+			},
+			want: func(ev map[string]any) string { return evbGet(ev, "detail", "userIdentity", "arn").(string) },
+		},
+	}
+	pass := 0
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := evbCloudTrail(t, tt.record, tt.derive)
+			account, region := ev["account"].(string), ev["region"].(string)
+			h := evbHarness(t, stage.Enforce, account)
+			tt.seed(t, h, account, region, ev)
+			start := evbStart(t, evbEvaluate(t, evbRules(t), ev, h.Clock.Now(), "", nil), "owner-tag")
+			run := h.Start("owner-tag", start.Input)
+			res := run.Wait()
+			if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+				t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+			}
+			if got, want := tt.tags(t, h, account, region, ev)["steward:owner"], tt.want(ev); got != want {
+				t.Errorf("steward:owner = %q, want %q", got, want)
+				return
+			}
+			pass++
+		})
+	}
+	t.Logf("owner-tag: %d/%d records tagged end to end", pass, len(tests))
+}
+
+// TestIMDSv1Launch: a real RunInstances record starts imdsv1 (through the
+// imdsv1-on-launch rule); the instance gets HttpTokens=required; rollback
+// makes it optional again; observe changes nothing.
+func TestIMDSv1Launch(t *testing.T) {
+	for _, st := range []stage.Stage{stage.Enforce, stage.Observe} {
+		t.Run(string(st), func(t *testing.T) {
+			ev := evbCloudTrail(t, launchRecord, nil)
+			account, region := ev["account"].(string), ev["region"].(string)
+			h := evbHarness(t, st, account)
+			in := evbSeedLaunch(t, h, account, region, ev, "optional", "", "")[0]
+			start := evbStart(t, evbEvaluate(t, evbRules(t), ev, h.Clock.Now(), "", nil), "imdsv1")
+			run := h.Start("imdsv1", start.Input)
+			res := run.Wait()
+			if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+				t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+			}
+			_, _, tokens, _ := evbDescribe(t, h, account, region, in.ID)
+			if st == stage.Observe {
+				if tokens != "optional" {
+					t.Errorf("observe changed HttpTokens to %q", tokens)
+				}
+				return
+			}
+			if tokens != "required" {
+				t.Fatalf("HttpTokens %q, want required", tokens)
+			}
+			evbRollback(t, h, run)
+			if _, _, tokens, _ = evbDescribe(t, h, account, region, in.ID); tokens != "optional" {
+				t.Errorf("after rollback HttpTokens %q", tokens)
+			}
+		})
+	}
+}
+
+// TestIMDSv1Scan: the scan's input (one instance of DescribeInstances, as
+// the scan lists it) fixes the instance and, for an instance a launch
+// template launched, tells the owner; a compliant one is left alone.
+func TestIMDSv1Scan(t *testing.T) {
+	const account, region = playbooktest.Development, "us-east-1"
+	h := playbooktest.New(t, playbooktest.Options{})
+	h.NeedSim("seeds instances")
+	if err := h.Sim.AddResources(account, region, awssim.Resources{Instances: []awssim.Instance{
+		{ID: "i-0000000000000aaaa", ImageID: "ami-1", InstanceType: "t3.micro", State: "running", HTTPTokens: "optional",
+			Tags: awssim.Tags{{Key: "aws:ec2launchtemplate:id", Value: "lt-0123456789abcdef0"}, {Key: "owner", Value: "dev@example.com"}}},
+		{ID: "i-0000000000000bbbb", ImageID: "ami-1", InstanceType: "t3.micro", State: "running", HTTPTokens: "required"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := playbooks.Get("imdsv1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ec2.NewFromConfig(h.AWSConfig(account, region))
+	out, err := c.DescribeInstances(h.Context(), &ec2.DescribeInstancesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.Reservations {
+		for _, in := range r.Instances {
+			item := map[string]any{"InstanceId": aws.ToString(in.InstanceId)}
+			run := h.Start("imdsv1", map[string]any{"account": account, "region": region, "resource": item, "trigger": "schedule", "scan": "scan-1"})
+			res := run.Wait()
+			want := map[string]string{"i-0000000000000aaaa": "fixed", "i-0000000000000bbbb": "compliant"}[aws.ToString(in.InstanceId)]
+			if res.Status != "SUCCEEDED" || res.Outcome() != want {
+				t.Errorf("%s: %s %s %s output %s\n%s", aws.ToString(in.InstanceId), res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+			}
+		}
+	}
+	if _, _, tokens, _ := evbDescribe(t, h, account, region, "i-0000000000000aaaa"); tokens != "required" {
+		t.Errorf("HttpTokens %q", tokens)
+	}
+	if n := h.Notices.For("i-0000000000000aaaa"); len(n) == 0 || !strings.Contains(n[0].Title, "lt-0123456789abcdef0") {
+		t.Errorf("notices about the launch template: %+v", n)
+	}
+	if p.Scan == nil || p.Scan.Items != "Reservations[].Instances" {
+		t.Errorf("scan %+v", p.Scan)
+	}
+}
