@@ -87,7 +87,9 @@ func benchCloud(b *testing.B, url string, rate cloud.Rate) (*cloud.Cloud, *cloud
 // listing alone.
 type countingEngine struct{ n atomic.Int64 }
 
-func (e *countingEngine) StateMachineARN(name string) string { return "arn:aws:states:us-east-1:000000000000:stateMachine:" + name }
+func (e *countingEngine) StateMachineARN(name string) string {
+	return "arn:aws:states:us-east-1:000000000000:stateMachine:" + name
+}
 func (e *countingEngine) StartExecution(context.Context, engine.StartExecutionInput) (*store.Execution, error) {
 	e.n.Add(1)
 	return &store.Execution{}, nil
