@@ -273,3 +273,36 @@ func TestTickBadStoredCron(t *testing.T) {
 	}
 	l.Wait()
 }
+
+// Sync disables the catalogue's schedules that are gone from it, and
+// leaves the API's alone.
+func TestSyncDisablesStalePlaybookSchedules(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "s.db"))
+	defer db.Close()
+	if _, err := db.PutSchedule(ctx, store.Schedule{Name: "nightly", Cron: "0 1 * * *", Playbook: "p", Enabled: true, NextRun: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Sync(ctx, db, []Def{
+		{Name: PlaybookPrefix + "a", Cron: "0 6 * * *", Playbook: "a", Enabled: true},
+		{Name: PlaybookPrefix + "b", Cron: "0 7 * * *", Playbook: "b", Enabled: true},
+	}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := Sync(ctx, db, []Def{{Name: PlaybookPrefix + "a", Cron: "0 6 * * *", Playbook: "a", Enabled: true}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"nightly": true, PlaybookPrefix + "a": true, PlaybookPrefix + "b": false}
+	l, err := db.ListSchedules(ctx)
+	if err != nil || len(l) != 3 {
+		t.Fatalf("%d schedules, %v", len(l), err)
+	}
+	for _, s := range l {
+		if s.Enabled != want[s.Name] {
+			t.Errorf("%s enabled %v, want %v", s.Name, s.Enabled, want[s.Name])
+		}
+	}
+	if err := Sync(ctx, db, []Def{{Name: "x", Cron: "0 6 * * *", Playbook: "a"}, {Name: "x", Cron: "0 6 * * *", Playbook: "a"}}, t0); err == nil {
+		t.Error("a schedule defined twice is not an error")
+	}
+}
