@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/stewardhq/steward/internal/awssim"
 	"github.com/stewardhq/steward/internal/catalog"
@@ -463,4 +464,78 @@ func TestEC2Stopped(t *testing.T) {
 	}
 	wantRollbackRefused(t, h, runOf["i-0dev00000000000046"], byVol["vol-0root000000000046"])
 	wantChanges(t, h, runOf["i-0prod0000000000046"], store.StatusPlanned, "ec2:TerminateInstances")
+}
+
+func TestRDSIdle(t *testing.T) {
+	h := newScheduled(t)
+	const dev, sbx, prod = playbooktest.Development, playbooktest.Sandbox, playbooktest.Production
+	conn := func(id string, days ...int) awssim.MetricSeries {
+		m := awssim.MetricSeries{Namespace: "AWS/RDS", Name: "DatabaseConnections", Dimensions: map[string]string{"DBInstanceIdentifier": id}}
+		for _, d := range days {
+			m.Points = append(m.Points, awssim.Datapoint{Time: daysAgo(h, d), Value: 3})
+		}
+		return m
+	}
+	db := func(id string, ageDays int, tg awssim.Tags) awssim.DBInstance {
+		return awssim.DBInstance{ID: id, Engine: "postgres", Status: "available", AllocatedStorage: 20, CreateTime: daysAgo(h, ageDays), Tags: tg}
+	}
+	if err := h.Sim.AddResources(dev, "us-east-1", awssim.Resources{
+		DBInstances: []awssim.DBInstance{
+			db("orders-idle", 200, tags("owner", "alice")), // last connection 46 days ago
+			db("orders-used", 200, nil),                    // last connection 44 days ago
+			db("orders-new", 10, nil),                      // never connected, 10 days old
+		},
+		Metrics: []awssim.MetricSeries{conn("orders-idle", 120, 46), conn("orders-used", 120, 44)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Sim.AddResources(sbx, "eu-west-1", awssim.Resources{DBInstances: []awssim.DBInstance{
+		db("legacy-kept", 400, tags("steward:exception", "2026-06-30;quarterly reporting"))}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Sim.AddResources(prod, "eu-west-1", awssim.Resources{DBInstances: []awssim.DBInstance{db("billing-idle", 300, nil)}}); err != nil {
+		t.Fatal(err)
+	}
+	runOf, got := runScan(t, h, "rds-idle", "DBInstanceIdentifier", []scheduledCase{
+		{"orders-idle", dev, "us-east-1", "fixed"},
+		{"orders-used", dev, "us-east-1", "compliant"},
+		{"orders-new", dev, "us-east-1", "compliant"},
+		{"legacy-kept", sbx, "eu-west-1", "exception"},
+		{"billing-idle", prod, "eu-west-1", "fixed"},
+	})
+	rdsc := func(acct, region string) *rds.Client { return rds.NewFromConfig(h.AWSConfig(acct, region)) }
+	exists := func(acct, region, id string) bool {
+		_, err := rdsc(acct, region).DescribeDBInstances(h.Context(), &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+		return err == nil
+	}
+	if exists(dev, "us-east-1", "orders-idle") {
+		// Deletion may still be settling: the next read sees it gone.
+		if exists(dev, "us-east-1", "orders-idle") {
+			t.Error("the idle DB instance is still there")
+		}
+	}
+	for _, id := range []string{"orders-used", "orders-new"} {
+		if !exists(dev, "us-east-1", id) {
+			t.Errorf("%s was deleted", id)
+		}
+	}
+	snaps, err := rdsc(dev, "us-east-1").DescribeDBSnapshots(h.Context(), &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String("steward-rds-idle-orders-idle")})
+	if err != nil || len(snaps.DBSnapshots) != 1 {
+		t.Errorf("final snapshot: %v, %v", snaps, err)
+	}
+	del := wantChanges(t, h, runOf["orders-idle"], store.StatusApplied, "rds:DeleteDBInstance")["rds:DeleteDBInstance"]
+	if del != nil && !strings.Contains(del.Irreversible, "steward-rds-idle-orders-idle") {
+		t.Errorf("the deletion's record does not name the final snapshot: %q", del.Irreversible)
+	}
+	wantRollbackRefused(t, h, runOf["orders-idle"], "steward-rds-idle-orders-idle")
+	if n := h.Notices.For("orders-idle"); len(n) == 0 {
+		t.Error("the owner was not told")
+	}
+	if !exists(sbx, "eu-west-1", "legacy-kept") || !exists(prod, "eu-west-1", "billing-idle") {
+		t.Error("an excepted or production DB instance was deleted")
+	}
+	wantChanges(t, h, runOf["billing-idle"], store.StatusPlanned, "rds:DeleteDBInstance")
+	if got["billing-idle"].Out["planned"] != true {
+		t.Errorf("production output: %v", got["billing-idle"].Out)
+	}
 }
