@@ -18,12 +18,15 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/stewardhq/steward/internal/asl"
 	"github.com/stewardhq/steward/internal/awssim"
+	"github.com/stewardhq/steward/internal/engine"
 	"github.com/stewardhq/steward/internal/ingest"
 	"github.com/stewardhq/steward/internal/playbooktest"
 	"github.com/stewardhq/steward/internal/rules"
 	"github.com/stewardhq/steward/internal/stage"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/task"
 	"github.com/stewardhq/steward/internal/testdata"
 	"github.com/stewardhq/steward/playbooks"
 )
@@ -1126,4 +1129,120 @@ func TestIMDSv1Scan(t *testing.T) {
 	if p.Scan == nil || p.Scan.Items != "Reservations[].Instances" {
 		t.Errorf("scan %+v", p.Scan)
 	}
+}
+
+// FuzzEventsBPlaybooks runs the group B playbooks in memory on arbitrary
+// events (the real ones as seeds), every task answering with an empty
+// object and approvals with "approve": whatever the event holds, an
+// execution ends (succeeded or failed) and nothing panics.
+func FuzzEventsBPlaybooks(f *testing.F) {
+	f.Add([]byte(`{"account":"111111111111","region":"us-east-1","detail":{"eventName":"RunInstances","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/a@example.com"},"responseElements":{"instancesSet":{"items":[{"instanceId":"i-1"}]}}}}`))
+	f.Add([]byte(`{"detail":{"findings":[{"Id":"x","ProductArn":"p","AwsAccountId":"1","Compliance":{"SecurityControlId":"EC2.8"},"Resources":[{"Type":"AwsEc2Instance","Id":"arn:aws:ec2:us-east-1:1:instance/i-1"}]}]}}`))
+	f.Add([]byte(`{"detail":{"accountId":"1","resource":{"resourceType":"AccessKey","accessKeyDetails":{"userName":"u","userType":"IAMUser","accessKeyId":"AKIA"}}}}`))
+	f.Add([]byte(`{"resource":{"InstanceId":"i-1"}}`))
+	f.Add([]byte(`{"detail":null}`))
+	if root, err := filepath.Abs(filepath.Join("..", "..", "shared", "testdata")); err == nil {
+		for _, glob := range []string{"cloudtrail/raw/RunInstances*.json", "cloudtrail/raw/Create*.json", "guardduty/eventbridge/*.json", "securityhub/eventbridge/imported*.json"} {
+			files, _ := filepath.Glob(filepath.Join(root, glob))
+			for _, file := range files {
+				if data, err := os.ReadFile(file); err == nil {
+					f.Add(data)
+				}
+			}
+		}
+	}
+	reg := evbStubTasks()
+	type machine struct {
+		name string
+		def  []byte
+	}
+	var machines []machine
+	for _, name := range eventsB {
+		p, err := playbooks.Get(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		machines = append(machines, machine{name, p.Definition})
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var event any
+		if dec.Decode(&event) != nil {
+			return
+		}
+		if m, ok := event.(map[string]any); ok {
+			if _, isRecord := m["eventSource"]; isRecord {
+				if wrapped, err := ingest.WrapCloudTrail(m); err == nil {
+					event = wrapped
+				}
+			}
+		}
+		for _, m := range machines {
+			mach, err := asl.Parse(m.def)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := engine.Run(context.Background(), engine.RunParams{Machine: mach, Input: event, Tasks: reg, StateMachineName: m.name, MaxTransitions: 10000})
+			if err != nil {
+				t.Fatalf("%s: %v", m.name, err)
+			}
+			if res.Status != engine.StatusSucceeded && res.Status != engine.StatusFailed {
+				t.Fatalf("%s: status %s", m.name, res.Status)
+			}
+		}
+	})
+}
+
+// evbStubTasks answers every task: aws-sdk calls with {}, steward:approval
+// with an approval, steward:exception with "not excepted", others with {}.
+func evbStubTasks() *task.Registry {
+	reg := task.NewRegistry()
+	empty := task.HandlerFunc(func(context.Context, *task.Call) (any, error) { return map[string]any{}, nil })
+	reg.Register("arn:aws:states:::aws-sdk:*", empty)
+	for _, name := range playbooks.Builtins {
+		reg.Register(name, empty)
+	}
+	reg.Register("steward:approval", task.HandlerFunc(func(context.Context, *task.Call) (any, error) {
+		return map[string]any{"decision": "approve", "by": "fuzz", "channel": "cli"}, nil
+	}))
+	reg.Register("steward:exception", task.HandlerFunc(func(context.Context, *task.Call) (any, error) {
+		return map[string]any{"Excepted": false}, nil
+	}))
+	return reg
+}
+
+// TestEventsBPlaybooksOnEveryOutsideEvent runs each group B playbook in
+// memory (stub tasks) on every outside event: none panics, each ends.
+func TestEventsBPlaybooksOnEveryOutsideEvent(t *testing.T) {
+	root := testdata.Dir(t)
+	reg := evbStubTasks()
+	n := 0
+	for _, glob := range []string{"cloudtrail/raw/*.json", "cloudtrail/eventbridge/*.json", "guardduty/eventbridge/*.json", "securityhub/eventbridge/*.json"} {
+		files, _ := filepath.Glob(filepath.Join(root, glob))
+		for _, file := range files {
+			rel, _ := filepath.Rel(root, file)
+			ev := evbRead(t, rel)
+			if _, isRecord := ev["eventSource"]; isRecord {
+				w, err := ingest.WrapCloudTrail(ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ev = w
+			}
+			for _, name := range eventsB {
+				p, _ := playbooks.Get(name)
+				mach, err := asl.Parse(p.Definition)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := engine.Run(context.Background(), engine.RunParams{Machine: mach, Input: ev, Tasks: reg, StateMachineName: name})
+				if err != nil || (res.Status != engine.StatusSucceeded && res.Status != engine.StatusFailed) {
+					t.Errorf("%s on %s: %v %+v", name, rel, err, res)
+				}
+				n++
+			}
+		}
+	}
+	t.Logf("%d runs (playbook × outside event) ended", n)
 }
