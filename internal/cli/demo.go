@@ -222,7 +222,7 @@ func runDemo(ctx context.Context, p demoParams, stdout, stderr io.Writer) (err e
 		if err := d.report(ctx); err != nil {
 			return err
 		}
-		d.printNext(env.BaseURL, dir)
+		d.printNext(ctx, env.BaseURL, dir)
 	}
 	select {
 	case <-ctx.Done():
@@ -342,9 +342,10 @@ func (d *demoDriver) sendEvents(ctx context.Context) {
 }
 
 // settle waits until the playbooks have done what they can without a
-// person: every scan ended, every event processed, and no execution
-// running except those waiting for an approval; or nothing changed for a
-// few seconds (a playbook waiting on a timer); or max passed.
+// person: every scan ended, every event processed, no execution running
+// except those waiting for an approval, and nothing new for a second (one
+// playbook may start another); or nothing changed for three seconds (a
+// playbook waiting on a timer); or max passed.
 func (d *demoDriver) settle(ctx context.Context, max time.Duration) {
 	deadline := time.Now().Add(max)
 	var last string
@@ -368,9 +369,6 @@ func (d *demoDriver) settle(ctx context.Context, max time.Duration) {
 				running++
 			}
 		}
-		if !busy && running <= len(waiting) {
-			return
-		}
 		c := r.Counts()
 		state := fmt.Sprint(c.Executions, c.Running, c.Succeeded, c.Failed, c.Applied, c.Planned, c.Approvals, busy)
 		if state == last {
@@ -378,7 +376,9 @@ func (d *demoDriver) settle(ctx context.Context, max time.Duration) {
 		} else {
 			stable, last = 0, state
 		}
-		if stable >= 12 && !busy {
+		// Quiet for a second with only approvals pending, or for three
+		// seconds with something still running (a playbook's timer).
+		if !busy && (running <= len(waiting) && stable >= 4 || stable >= 12) {
 			return
 		}
 		select {
@@ -437,8 +437,27 @@ func (d *demoDriver) report(ctx context.Context) error {
 	return nil
 }
 
-// printNext prints the commands to try, those this build of steward has.
-func (d *demoDriver) printNext(url, dir string) {
+// printNext prints the commands to try, those this build of steward has,
+// with ids from the report where it has them.
+func (d *demoDriver) printNext(ctx context.Context, url, dir string) {
+	r, err := demo.Collect(ctx, d.env.Store)
+	if err != nil {
+		return
+	}
+	approval, change := "APPROVAL-ID", "CHANGE-ID"
+	if len(r.Approvals) > 0 {
+		approval = r.Approvals[0].ID
+	}
+	if ch := r.Undoable(); ch != nil {
+		change = ch.ID
+	}
+	scanned := "ebs-unused"
+	for _, pb := range playbooks.All() {
+		if pb.Trigger == playbooks.TriggerSchedule {
+			scanned = pb.Name
+			break
+		}
+	}
 	fmt.Fprintln(d.out, "\nTry next, in another terminal:")
 	fmt.Fprintf(d.out, "  export STEWARD_ENDPOINT=%s\n", url)
 	root := newRootCmd()
@@ -446,25 +465,18 @@ func (d *demoDriver) printNext(url, dir string) {
 		{"executions ls", "every execution, its playbook and status"},
 		{"changes ls", "the change records: what was changed or planned, with before and after"},
 		{"approvals ls", "the approvals waiting for a person"},
+		{"approve " + approval + " --by you", "approve it: the playbook goes on"},
+		{"rollback " + change + " --by you", "undo a change from its record"},
+		{"scan --playbook " + scanned, "run a scheduled playbook's scan again"},
 		{"task ls", "the tasks executions wait on, with their tokens"},
-		{"rollback EXECUTION|CHANGE", "undo what a playbook changed"},
-		{"scan --playbook ebs-unused", "run a scheduled playbook's scan again"},
 		{"playbooks ls", "the catalogue, and each playbook's stage per account class"},
 	} {
-		words := strings.Fields(c.args)
-		var path []string
-		for _, w := range words {
-			if strings.ToUpper(w) == w || strings.HasPrefix(w, "-") {
-				break
-			}
-			path = append(path, w)
-		}
-		found, _, err := root.Find(path)
-		if err != nil || found == root || found.Name() != path[len(path)-1] {
+		found, _, err := root.Find(strings.Fields(c.args))
+		if err != nil || found == root {
 			continue
 		}
 		line := "  steward " + c.args
-		if found.Flags().Lookup("data") != nil || found.InheritedFlags().Lookup("data") != nil {
+		if found.Flags().Lookup("data") != nil || found.PersistentFlags().Lookup("data") != nil || found.InheritedFlags().Lookup("data") != nil {
 			line += " --data " + dir
 		}
 		fmt.Fprintf(d.out, "%s\n      %s\n", line, c.why)

@@ -38,6 +38,7 @@ type Report struct {
 
 // ExecutionLine is one execution: a resource a playbook looked at.
 type ExecutionLine struct {
+	ARN             string
 	Playbook, Name  string
 	Account, Region string
 	Resource        string
@@ -131,7 +132,7 @@ func Collect(ctx context.Context, st Stores) (*Report, error) {
 // executionLine reads what an execution was about from its input and
 // output.
 func executionLine(e *store.Execution) ExecutionLine {
-	l := ExecutionLine{Playbook: lastPart(e.StateMachineARN), Name: e.Name, Status: e.Status, Error: e.Error}
+	l := ExecutionLine{ARN: e.ARN, Playbook: lastPart(e.StateMachineARN), Name: e.Name, Status: e.Status, Error: e.Error}
 	var in map[string]any
 	_ = json.Unmarshal([]byte(e.Input), &in)
 	l.Account, _ = in["account"].(string)
@@ -307,6 +308,8 @@ func (r *Report) Print(w io.Writer) {
 		for _, e := range r.Executions {
 			result := strings.ToLower(e.Status)
 			switch {
+			case e.Status == "SUCCEEDED" && e.Outcome == "fixed" && r.onlyPlanned(e.ARN):
+				result = "fix planned, not made (stage " + r.stageOf(e.ARN) + ")"
 			case e.Status == "SUCCEEDED" && e.Outcome != "":
 				result = e.Outcome
 			case e.Status == "RUNNING" && r.waitsForApproval(e.Name):
@@ -360,6 +363,44 @@ func (r *Report) Print(w io.Writer) {
 		}
 		tw.Flush()
 	}
+}
+
+// onlyPlanned reports whether an execution's change records are all
+// plans: it ran in the observe or notify stage.
+func (r *Report) onlyPlanned(arn string) bool {
+	planned := false
+	for _, ch := range r.Changes {
+		if ch.ExecutionARN != arn || ch.Kind == store.KindNotice {
+			continue
+		}
+		if ch.Status != store.StatusPlanned {
+			return false
+		}
+		planned = true
+	}
+	return planned
+}
+
+// stageOf is the stage an execution's change records were made in.
+func (r *Report) stageOf(arn string) string {
+	for _, ch := range r.Changes {
+		if ch.ExecutionARN == arn && ch.Stage != "" {
+			return ch.Stage
+		}
+	}
+	return "?"
+}
+
+// Undoable returns an applied change record that says how to undo it,
+// preferring the newest; nil when there is none.
+func (r *Report) Undoable() *store.Change {
+	for i := len(r.Changes) - 1; i >= 0; i-- {
+		ch := r.Changes[i]
+		if ch.Status == store.StatusApplied && len(ch.Undo) > 0 && string(ch.Undo) != "null" && ch.Irreversible == "" {
+			return ch
+		}
+	}
+	return nil
 }
 
 // waitsForApproval reports whether a pending approval belongs to the
