@@ -117,13 +117,13 @@ func (g *Gate) Invoke(ctx context.Context, call *task.Call) (any, error) {
 		}
 	}
 	if st != stage.Enforce {
-		return g.plan(ctx, rec, rc, params, t, call)
+		return g.plan(ctx, rec, prior, rc, params, t, call)
 	}
 	return g.enforce(ctx, rec, prior, rc, params, t, call)
 }
 
 // plan records a planned change and returns the planned result.
-func (g *Gate) plan(ctx context.Context, rec store.Change, rc *recipe, params obj, t target, call *task.Call) (any, error) {
+func (g *Gate) plan(ctx context.Context, rec store.Change, prior *store.Change, rc *recipe, params obj, t target, call *task.Call) (any, error) {
 	rec.Status = store.StatusPlanned
 	if rc.read != nil {
 		before, err := rc.read(ctx, g.reader(t), params, nil)
@@ -147,6 +147,14 @@ func (g *Gate) plan(ctx context.Context, rec store.Change, rc *recipe, params ob
 	rec.Result = encode(res)
 	if u := rc.undoOf(params, decode(rec.Before), nil); u.Irreversible != "" {
 		rec.Irreversible = u.Irreversible
+	}
+	if prior != nil {
+		// An earlier delivery failed or stopped midway in enforce, and the
+		// stage is lower now: the record becomes the plan.
+		if _, err := g.cfg.Store.FinishChange(ctx, prior.ID, store.ChangeOutcome{Status: store.StatusPlanned, Result: rec.Result, At: g.now()}); err != nil {
+			return nil, fmt.Errorf("change gate: record planned %s:%s: %w", rec.Service, rec.Action, err)
+		}
+		return res, nil
 	}
 	old, err := g.cfg.Store.CreateChange(ctx, rec)
 	if errors.Is(err, store.ErrAlreadyExists) && old != nil {

@@ -438,7 +438,31 @@ func TestIdempotentRedelivery(t *testing.T) {
 	if aslName(err) == "" {
 		t.Fatalf("deleting an unknown volume: %v", err)
 	}
+	if _, err := e.invoke(t, exec, "Bad", sdk+"ec2:deleteVolume", `{"VolumeId":"vol-404"}`); aslName(err) == "" {
+		t.Fatalf("re-delivered failed call: %v", err)
+	}
+	// The before read failed as the call would have: nothing was called
+	// and nothing recorded.
+	if n := len(e.changes(t, exec)); n != 1 || e.sim.Calls()["ec2:DeleteVolume"] != 0 {
+		t.Fatalf("%d records after a failed before read, %d calls", n, e.sim.Calls()["ec2:DeleteVolume"])
+	}
+	// A call without a before read that fails is recorded failed, and made
+	// again when re-delivered.
+	for i := 0; i < 2; i++ {
+		if _, err := e.invoke(t, exec, "BadSG", sdk+"ec2:deleteSecurityGroup", `{"GroupId":"sg-404"}`); aslName(err) == "" {
+			t.Fatalf("deleting an unknown group: %v", err)
+		}
+	}
+	if c := e.changes(t, exec); len(c) != 2 || c[1].Status != store.StatusFailed || c[1].Error == "" || e.sim.Calls()["ec2:DeleteSecurityGroup"] != 2 {
+		t.Fatalf("failed record: %s, %d calls", pretty(c), e.sim.Calls()["ec2:DeleteSecurityGroup"])
+	}
 	e.stages.set(stage.Observe)
+	if out := e.mustInvoke(t, exec, "BadSG", sdk+"ec2:deleteSecurityGroup", `{"GroupId":"sg-404"}`); out["Planned"] != true {
+		t.Fatalf("failed call re-delivered in observe: %v", out)
+	}
+	if c := e.changes(t, exec)[1]; c.Status != store.StatusPlanned {
+		t.Fatalf("record after observe re-delivery: %+v", c)
+	}
 	p1 := e.mustInvoke(t, exec, "Plan", sdk+"ec2:deleteVolume", `{"VolumeId":"vol-1"}`)
 	p2 := e.mustInvoke(t, exec, "Plan", sdk+"ec2:deleteVolume", `{"VolumeId":"vol-1"}`)
 	if p1["ChangeId"] != p2["ChangeId"] {
