@@ -539,3 +539,62 @@ func TestRDSIdle(t *testing.T) {
 		t.Errorf("production output: %v", got["billing-idle"].Out)
 	}
 }
+
+func TestRoute53NSOnly(t *testing.T) {
+	h := newScheduled(t)
+	const dev, sbx, prod = playbooktest.Development, playbooktest.Sandbox, playbooktest.Production
+	// One value per delegation: the sim's ListResourceRecordSets answers
+	// only the last value of a multi-value record set (an awssim bug,
+	// reported), so a DELETE built from the listing would not match.
+	ns := func(name string) awssim.RecordSet {
+		return awssim.RecordSet{Name: name, Type: "NS", TTL: 172800, Values: []string{"ns-1.awsdns-01.org."}}
+	}
+	zones := map[string][]awssim.HostedZone{
+		dev: {
+			{ID: "Z0DEVNSONLY000000001", Name: "old.example.com.", Tags: tags("owner", "alice")},
+			{ID: "Z0DEVINUSE0000000002", Name: "www.example.com.", Records: []awssim.RecordSet{{Name: "www.example.com.", Type: "A", TTL: 300, Values: []string{"192.0.2.10"}}}},
+			{ID: "Z0DEVPRIVATE00000003", Name: "corp.internal.", Private: true},
+			{ID: "Z0DEVDELEG0000000004", Name: "deleg.example.com.", Records: []awssim.RecordSet{ns("team.deleg.example.com.")}},
+		},
+		sbx:  {{ID: "Z0SBXKEPT00000000005", Name: "kept.example.org.", Tags: tags("steward:exception", "2026-09-01;migration")}},
+		prod: {{ID: "Z0PRODNSONLY00000006", Name: "legacy.example.net."}},
+	}
+	for acct, zs := range zones {
+		if err := h.Sim.AddHostedZones(acct, zs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runOf, got := runScan(t, h, "route53-ns-only", "Id", []scheduledCase{
+		{"/hostedzone/Z0DEVNSONLY000000001", dev, "", "fixed"},
+		{"/hostedzone/Z0DEVINUSE0000000002", dev, "", "compliant"},
+		{"/hostedzone/Z0DEVPRIVATE00000003", dev, "", "compliant"},
+		{"/hostedzone/Z0DEVDELEG0000000004", dev, "", "fixed"},
+		{"/hostedzone/Z0SBXKEPT00000000005", sbx, "", "exception"},
+		{"/hostedzone/Z0PRODNSONLY00000006", prod, "", "fixed"},
+	})
+	left := func(acct string) map[string]bool {
+		m := map[string]bool{}
+		for _, z := range h.Sim.HostedZones(acct) {
+			m[z.ID] = true
+		}
+		return m
+	}
+	if l := left(dev); l["Z0DEVNSONLY000000001"] || l["Z0DEVDELEG0000000004"] || !l["Z0DEVINUSE0000000002"] || !l["Z0DEVPRIVATE00000003"] {
+		t.Errorf("development zones left: %v", l)
+	}
+	if !left(sbx)["Z0SBXKEPT00000000005"] || !left(prod)["Z0PRODNSONLY00000006"] {
+		t.Error("an excepted or production zone was deleted")
+	}
+	del := wantChanges(t, h, runOf["/hostedzone/Z0DEVDELEG0000000004"], store.StatusApplied, "route53:ChangeResourceRecordSets", "route53:DeleteHostedZone")["route53:DeleteHostedZone"]
+	if del != nil && !strings.Contains(del.Irreversible, "Z0DEVDELEG0000000004") {
+		t.Errorf("the deletion's record: %q", del.Irreversible)
+	}
+	wantRollbackRefused(t, h, runOf["/hostedzone/Z0DEVNSONLY000000001"], "Z0DEVNSONLY000000001")
+	wantChanges(t, h, runOf["/hostedzone/Z0PRODNSONLY00000006"], store.StatusPlanned, "route53:DeleteHostedZone")
+	if got["/hostedzone/Z0PRODNSONLY00000006"].Out["planned"] != true {
+		t.Errorf("production output: %v", got["/hostedzone/Z0PRODNSONLY00000006"].Out)
+	}
+	if n := h.Notices.For("Z0DEVNSONLY000000001"); len(n) == 0 {
+		t.Error("the owner was not told")
+	}
+}
