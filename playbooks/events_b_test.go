@@ -1246,3 +1246,91 @@ func TestEventsBPlaybooksOnEveryOutsideEvent(t *testing.T) {
 	}
 	t.Logf("%d runs (playbook × outside event) ended", n)
 }
+
+// TestEC2ManualLaunchDeadline: no one answers; at the 48-hour deadline
+// the default (approve) applies, and a month later the instance is
+// terminated.
+func TestEC2ManualLaunchDeadline(t *testing.T) {
+	h, run, in, account, region := evbManualLaunch(t, stage.Enforce)
+	run.WaitToken("Ask owner")
+	h.Advance(49 * time.Hour)
+	evbWaitEntered(t, run, "Wait a month")
+	if state, _, _, _ := evbDescribe(t, h, account, region, in.ID); state != "running" {
+		t.Fatalf("terminated at the deadline: %s", state)
+	}
+	h.Advance(31 * 24 * time.Hour)
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	if state, _, _, _ := evbDescribe(t, h, account, region, in.ID); state != "terminated" && state != "shutting-down" && state != "gone" {
+		t.Errorf("after the month: %s", state)
+	}
+}
+
+// BenchmarkEventsBRules measures matching one real event against the rules
+// of every embedded playbook (threshold counting included).
+func BenchmarkEventsBRules(b *testing.B) {
+	s := rules.NewSet(playbooks.Exists)
+	for _, p := range playbooks.All() {
+		if err := s.PutAll(p.Rules); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ev := evbJSON(b, evbCloudTrail(b, launchRecord, evbAsPerson(person)))
+	counter := &rules.MemoryCounter{}
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Evaluate(context.Background(), ev, rules.EvaluateParams{At: t0.Add(time.Duration(i) * time.Hour), EventID: fmt.Sprint(i), Counter: counter}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHubFindingInMemory measures one hub-finding execution on the
+// real EC2.8 import, in memory with stub tasks (the playbook's own cost:
+// JSONata, Map, Choice).
+func BenchmarkHubFindingInMemory(b *testing.B) {
+	ev := evbHubEvent(evbRead(b, "securityhub/asff/securityhub-cspm__afsbp-ec2-8.json"))
+	p, err := playbooks.Get("hub-finding")
+	if err != nil {
+		b.Fatal(err)
+	}
+	mach, err := asl.Parse(p.Definition)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := evbStubTasks()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := engine.Run(context.Background(), engine.RunParams{Machine: mach, Input: ev, Tasks: reg})
+		if err != nil || res.Status != engine.StatusSucceeded {
+			b.Fatalf("%v %+v", err, res)
+		}
+	}
+}
+
+// BenchmarkIMDSv1EndToEnd measures one imdsv1 execution through the
+// durable engine, the change gate and the simulated EC2 (describe, modify).
+func BenchmarkIMDSv1EndToEnd(b *testing.B) {
+	const account, region = playbooktest.Development, "us-east-1"
+	h := playbooktest.New(b, playbooktest.Options{})
+	h.NeedSim("seeds instances")
+	var ins []awssim.Instance
+	for i := 0; i < b.N; i++ {
+		ins = append(ins, awssim.Instance{ID: fmt.Sprintf("i-%017x", i+1), ImageID: "ami-1", InstanceType: "t3.micro", State: "running", HTTPTokens: "optional"})
+	}
+	if err := h.Sim.AddResources(account, region, awssim.Resources{Instances: ins}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run := h.Start("imdsv1", map[string]any{"account": account, "region": region, "resource": map[string]any{"InstanceId": ins[i].ID}, "trigger": "schedule", "scan": "bench"})
+		if res := run.Wait(); res.Outcome() != "fixed" {
+			b.Fatalf("%s %s", res.Status, res.Output)
+		}
+	}
+}
