@@ -266,8 +266,11 @@ func TestEBSUnused(t *testing.T) {
 	if s, _ := got["vol-0prod000000000046"].Out["snapshotId"].(string); !strings.HasPrefix(s, "snap-planned-") {
 		t.Errorf("production output snapshot %q, want a planned one", s)
 	}
-	if n := h.Notices.For("vol-0prod000000000046"); len(n) == 0 {
-		t.Error("the production owner was not told")
+	if n := h.Notices.For("vol-0prod000000000046"); len(n) == 0 || !strings.Contains(n[0].Title, "will be deleted") {
+		t.Errorf("the production owner was not told of the plan: %+v", n)
+	}
+	if got["vol-0prod000000000046"].Out["planned"] != true {
+		t.Errorf("production output: %v", got["vol-0prod000000000046"].Out)
 	}
 	fmt.Printf("ebs-unused: %d/%d volumes as expected across %d accounts\n", pass, len(want), 3)
 }
@@ -596,5 +599,46 @@ func TestRoute53NSOnly(t *testing.T) {
 	}
 	if n := h.Notices.For("Z0DEVNSONLY000000001"); len(n) == 0 {
 		t.Error("the owner was not told")
+	}
+}
+
+// TestScheduledDryRun scans ebs-unused with --dry-run in an account where
+// it is enforced: everything is planned, nothing changes, not even
+// steward's own bookkeeping tags.
+func TestScheduledDryRun(t *testing.T) {
+	h := newScheduled(t)
+	const dev = playbooktest.Development
+	if err := h.Sim.AddResources(dev, "us-east-1", awssim.Resources{Volumes: []awssim.Volume{
+		{ID: "vol-0dry000000000046", Size: 8, Tags: tags("steward:last-seen", daysAgo(h, 46).Format(time.RFC3339))},
+		{ID: "vol-0dry0000000first", Size: 8},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	runs := h.Scan("ebs-unused", playbooktest.ScanOptions{Accounts: []string{dev}, Regions: []string{"us-east-1"}, DryRun: true})
+	got := byResource(t, runs, playbooktest.WaitAll(runs), "VolumeId")
+	if r := got["vol-0dry000000000046"]; r == nil || r.Outcome() != "fixed" || r.Out["planned"] != true {
+		t.Fatalf("dry run of the 46-day volume: %+v", r)
+	}
+	out, err := ec2.NewFromConfig(h.AWSConfig(dev, "us-east-1")).DescribeVolumes(h.Context(), &ec2.DescribeVolumesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Volumes) != 2 {
+		t.Errorf("a dry run deleted volumes: %d left", len(out.Volumes))
+	}
+	for _, v := range out.Volumes {
+		if aws.ToString(v.VolumeId) == "vol-0dry0000000first" && len(v.Tags) != 0 {
+			t.Errorf("a dry run tagged the first-sight volume: %v", v.Tags)
+		}
+	}
+	for _, r := range runs {
+		for _, c := range h.Changes(r) {
+			if c.Status != store.StatusPlanned || c.Stage != "observe" {
+				t.Errorf("dry run change %s:%s is %s in %s", c.Service, c.Action, c.Status, c.Stage)
+			}
+		}
+	}
+	if calls := h.Sim.Calls(); calls["ec2:CreateSnapshot"]+calls["ec2:DeleteVolume"]+calls["tagging:TagResources"]+calls["ec2:CreateTags"] != 0 {
+		t.Errorf("a dry run called mutating APIs: %v", calls)
 	}
 }
