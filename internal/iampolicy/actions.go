@@ -164,6 +164,32 @@ var actionOverrides = map[string][]string{
 	// Security Hub's GetFindings v2 and the rest map one to one.
 }
 
+// dependentActions are further actions AWS checks when a call is made
+// the way steward's playbooks make it. They are not the call's own
+// permission (a playbook's metadata lists those), so they are kept apart
+// (Permissions.Dependent) and added to policies.
+var dependentActions = map[string][]string{
+	// A deletion with a final snapshot (what steward does) creates the
+	// snapshot with the caller's rights.
+	"rds:DeleteDBInstance": {"rds:CreateDBSnapshot"},
+	"rds:DeleteDBCluster":  {"rds:CreateDBClusterSnapshot"},
+	// Creating with TagSpecifications (tag on create, as steward's
+	// playbooks do) also needs ec2:CreateTags.
+	"ec2:CreateSnapshot":      {"ec2:CreateTags"},
+	"ec2:CreateSnapshots":     {"ec2:CreateTags"},
+	"ec2:CreateSecurityGroup": {"ec2:CreateTags"},
+	"ec2:CreateVolume":        {"ec2:CreateTags"},
+	"ec2:AllocateAddress":     {"ec2:CreateTags"},
+	"ec2:RunInstances":        {"ec2:CreateTags"},
+}
+
+// Dependent returns the further IAM actions AWS checks when action (an
+// IAM action such as rds:DeleteDBInstance) is called as steward's
+// playbooks call it; none for most.
+func Dependent(action string) []string {
+	return append([]string{}, dependentActions[action]...)
+}
+
 // optimizedExtras are the further actions Step Functions' optimized
 // integrations need in their .sync (run a job) pattern.
 var optimizedExtras = map[string][]string{

@@ -1,4 +1,4 @@
-package iampolicy
+package iampolicy_test
 
 import (
 	"bytes"
@@ -12,6 +12,9 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stewardhq/steward/internal/iampolicy"
+	"github.com/stewardhq/steward/playbooks"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated action lists of docs/iam/steward-roles.cfn.yaml")
@@ -30,9 +33,9 @@ func TestRolesTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	need, names := playbookActions(t, filepath.Join(root, "playbooks"))
+	need, names := playbookActions(t, root)
 	if *update {
-		src = replaceBlock(t, src, "tagger actions", unique(TaggingActions))
+		src = replaceBlock(t, src, "tagger actions", unique(iampolicy.TaggingActions))
 		src = replaceBlock(t, src, "remediator actions", need)
 		if err := os.WriteFile(path, src, 0o644); err != nil {
 			t.Fatal(err)
@@ -74,7 +77,7 @@ func TestRolesTemplate(t *testing.T) {
 	if len(roles["AuditorRole"]) != 0 {
 		t.Errorf("the auditor has inline actions %q: it should be read-only through SecurityAudit", roles["AuditorRole"])
 	}
-	if got, want := roles["TaggerRole"], unique(append(append([]string{}, TaggingActions...), LookupActions...)); !slices.Equal(got, want) {
+	if got, want := roles["TaggerRole"], unique(append(append([]string{}, iampolicy.TaggingActions...), iampolicy.LookupActions...)); !slices.Equal(got, want) {
 		t.Errorf("tagger actions %q, want %q", got, want)
 	}
 	got := roles["RemediatorRole"]
@@ -96,23 +99,19 @@ func TestRolesTemplate(t *testing.T) {
 }
 
 // TestPlaybookPolicies checks docs/iam/policies/<playbook>.json, the
-// least-privilege policy of each playbook (PlaybookPolicy), against the
-// playbooks on disk; -update writes them.
+// least-privilege policy of each playbook of the catalogue (what
+// `steward playbooks policy NAME` prints); -update writes them.
 func TestPlaybookPolicies(t *testing.T) {
-	root := moduleRoot(t)
-	dir := filepath.Join(root, "docs", "iam", "policies")
-	defs, _ := filepath.Glob(filepath.Join(root, "playbooks", "*.asl.json"))
+	dir := filepath.Join(moduleRoot(t), "docs", "iam", "policies")
 	if *update {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	checked := 0
-	for _, f := range defs {
-		name := strings.TrimSuffix(filepath.Base(f), ".asl.json")
-		acts, _ := playbookActionsOf(t, filepath.Join(root, "playbooks"), name)
-		want := PlaybookPolicy(name, Permissions{Calls: acts}).JSON()
-		path := filepath.Join(dir, name+".json")
+	for _, p := range playbooks.All() {
+		want := p.Policy().JSON()
+		path := filepath.Join(dir, p.Name+".json")
 		if *update {
 			if err := os.WriteFile(path, want, 0o644); err != nil {
 				t.Fatal(err)
@@ -120,7 +119,7 @@ func TestPlaybookPolicies(t *testing.T) {
 		}
 		got, err := os.ReadFile(path)
 		if err != nil {
-			t.Errorf("%s: %v (run with -update)", name, err)
+			t.Errorf("%s: %v (run with -update)", p.Name, err)
 			continue
 		}
 		if !bytes.Equal(got, want) {
@@ -129,69 +128,39 @@ func TestPlaybookPolicies(t *testing.T) {
 		}
 		checked++
 	}
-	t.Logf("per-playbook policies: %d/%d up to date", checked, len(defs))
+	t.Logf("per-playbook policies: %d/%d up to date", checked, len(playbooks.All()))
 }
 
-// playbookActions is the union of what the playbooks in dir need, read
-// from disk (*.asl.json with *.yaml beside it), and their names.
-func playbookActions(t *testing.T, dir string) ([]string, []string) {
+// playbookActions is the union of what the catalogue's playbooks need
+// (playbooks.All: their aws-sdk calls, their scans' list calls, their
+// built-in tasks' actions) and their names. Every playbook file on disk
+// must have loaded: one that did not is not covered.
+func playbookActions(t *testing.T, root string) ([]string, []string) {
 	t.Helper()
-	defs, _ := filepath.Glob(filepath.Join(dir, "*.asl.json"))
 	var all, names []string
-	for _, f := range defs {
-		name := strings.TrimSuffix(filepath.Base(f), ".asl.json")
-		acts, ok := playbookActionsOf(t, dir, name)
-		all = append(all, acts...)
-		if ok {
-			names = append(names, name)
-		}
+	for _, p := range playbooks.All() {
+		all = append(all, p.PolicyActions()...)
+		names = append(names, p.Name)
+	}
+	defs, _ := filepath.Glob(filepath.Join(root, "playbooks", "*.asl.json"))
+	if len(defs) != len(names) {
+		t.Errorf("%d playbooks on disk, %d in the catalogue: %v", len(defs), len(names), playbooks.Problems())
 	}
 	sort.Strings(names)
 	return unique(all), names
 }
 
-// playbookActionsOf is what one playbook needs: its definition's actions
-// (calls and built-ins), its scan's list call and the permissions its
-// metadata lists; ok is false when its metadata could not be read.
-func playbookActionsOf(t *testing.T, dir, name string) (acts []string, ok bool) {
-	t.Helper()
-	var all []string
-	{
-		b, err := os.ReadFile(filepath.Join(dir, name+".asl.json"))
-		if err != nil {
-			t.Fatal(err)
+func unique(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
-		p, err := FromDefinition(b)
-		if err != nil {
-			t.Errorf("playbook %s: %v", name, err)
-		}
-		all = append(all, p.All()...)
-		meta, err := os.ReadFile(filepath.Join(dir, name+".yaml"))
-		if err != nil {
-			t.Errorf("playbook %s: %v", name, err)
-			return unique(all), false
-		}
-		var m struct {
-			Scan *struct {
-				Service string `yaml:"service"`
-				Action  string `yaml:"action"`
-			} `yaml:"scan"`
-			Permissions []string `yaml:"permissions"`
-		}
-		if err := yaml.Unmarshal(meta, &m); err != nil {
-			t.Errorf("playbook %s metadata: %v", name, err)
-			return unique(all), false
-		}
-		if m.Scan != nil {
-			acts, err := Actions(m.Scan.Service, m.Scan.Action)
-			if err != nil {
-				t.Errorf("playbook %s scan: %v", name, err)
-			}
-			all = append(all, acts...)
-		}
-		all = append(all, m.Permissions...)
 	}
-	return unique(all), true
+	sort.Strings(out)
+	return out
 }
 
 // checkTrust checks that only steward's principal may assume a role, with

@@ -18,6 +18,8 @@ func TestActions(t *testing.T) {
 		err             error
 	}{
 		{"ec2", "deleteVolume", []string{"ec2:DeleteVolume"}, nil},
+		{"ec2", "createSnapshot", []string{"ec2:CreateSnapshot"}, nil},
+		{"rds", "deleteDBInstance", []string{"rds:DeleteDBInstance"}, nil},
 		{"ec2", "DescribeVolumes", []string{"ec2:DescribeVolumes"}, nil},
 		{"elasticloadbalancingv2", "describeLoadBalancers", []string{"elasticloadbalancing:DescribeLoadBalancers"}, nil},
 		{"resourcegroupstaggingapi", "tagResources", []string{"tag:TagResources"}, nil},
@@ -58,8 +60,8 @@ func TestForResource(t *testing.T) {
 		kind     ResourceKind
 		wantErr  bool
 	}{
-		{"arn:aws:states:::aws-sdk:ec2:createSnapshot", []string{"ec2:CreateSnapshot"}, KindSDK, false},
-		{"arn:aws:states:::aws-sdk:ec2:createSnapshot.waitForTaskToken", []string{"ec2:CreateSnapshot"}, KindSDK, false},
+		{"arn:aws:states:::aws-sdk:ec2:stopInstances", []string{"ec2:StopInstances"}, KindSDK, false},
+		{"arn:aws:states:::aws-sdk:ec2:stopInstances.waitForTaskToken", []string{"ec2:StopInstances"}, KindSDK, false},
 		{"arn:aws:states:::aws-sdk:ec2", nil, KindSDK, true},
 		{"arn:aws:states:::aws-sdk:ec2:a:b", nil, KindSDK, true},
 		{"arn:aws:states:::sns:publish", []string{"sns:Publish"}, KindOptimized, false},
@@ -106,6 +108,9 @@ func TestFromDefinition(t *testing.T) {
 	if want := []string{"ec2:CreateSnapshot", "ec2:DeleteVolume", "ec2:DescribeVolumes"}; !reflect.DeepEqual(p.Calls, want) {
 		t.Fatalf("calls %q, want %q", p.Calls, want)
 	}
+	if want := []string{"ec2:CreateTags"}; !reflect.DeepEqual(p.Dependent, want) {
+		t.Fatalf("calls %q, want %q", p.Calls, want)
+	}
 	if !reflect.DeepEqual(p.Integrations, []string{"sns:Publish"}) {
 		t.Fatalf("integrations %q", p.Integrations)
 	}
@@ -140,6 +145,15 @@ func TestFromDefinitionErrors(t *testing.T) {
 	}
 	if !reflect.DeepEqual(p.Calls, []string{"ec2:StopInstances"}) || len(p.Unmapped) != 1 {
 		t.Fatalf("the other states are still mapped: %+v", p)
+	}
+}
+
+func TestDependent(t *testing.T) {
+	if got := Dependent("rds:DeleteDBInstance"); !reflect.DeepEqual(got, []string{"rds:CreateDBSnapshot"}) {
+		t.Fatalf("rds:DeleteDBInstance: %q", got)
+	}
+	if got := Dependent("ec2:DescribeVolumes"); len(got) != 0 {
+		t.Fatalf("ec2:DescribeVolumes: %q", got)
 	}
 }
 

@@ -22,6 +22,9 @@ type Permissions struct {
 	// Builtin are the IAM actions steward calls in the member account for
 	// the built-in tasks (steward:*) the definition uses.
 	Builtin []string
+	// Dependent are actions AWS also checks for some calls (Dependent):
+	// rds:CreateDBSnapshot for a DeleteDBInstance with a final snapshot.
+	Dependent []string
 	// Unmapped lists Task resources no permission could be attributed to
 	// (activities, unknown built-ins): the report's honest remainder.
 	Unmapped []string
@@ -29,7 +32,7 @@ type Permissions struct {
 
 // All returns every action, sorted and unique.
 func (p Permissions) All() []string {
-	return unique(append(append(append([]string{}, p.Calls...), p.Integrations...), p.Builtin...))
+	return unique(append(append(append(append([]string{}, p.Calls...), p.Integrations...), p.Builtin...), p.Dependent...))
 }
 
 // FromDefinition parses and validates an ASL definition (JSON) and returns
@@ -61,6 +64,9 @@ func FromMachine(m *asl.Machine) (Permissions, error) {
 		switch kind {
 		case KindSDK:
 			p.Calls = append(p.Calls, acts...)
+			for _, a := range acts {
+				p.Dependent = append(p.Dependent, dependentActions[a]...)
+			}
 		case KindOptimized, KindLambda:
 			p.Integrations = append(p.Integrations, acts...)
 		case KindBuiltin:
@@ -69,7 +75,7 @@ func FromMachine(m *asl.Machine) (Permissions, error) {
 			p.Unmapped = append(p.Unmapped, s.Resource)
 		}
 	})
-	p.Calls, p.Integrations, p.Unmapped = unique(p.Calls), unique(p.Integrations), unique(p.Unmapped)
+	p.Calls, p.Integrations, p.Unmapped, p.Dependent = unique(p.Calls), unique(p.Integrations), unique(p.Unmapped), unique(p.Dependent)
 	p.Builtin = narrowTagging(unique(p.Builtin), p.Calls)
 	return p, errors.Join(errs...)
 }
