@@ -204,3 +204,13 @@ func FuzzCheckSchedule(f *testing.F) {
 		_ = CheckSchedule(expr)
 	})
 }
+
+// BenchmarkLoad parses and checks every embedded playbook (what steward
+// does once at start).
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(embedded); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

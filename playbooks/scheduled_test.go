@@ -642,3 +642,36 @@ func TestScheduledDryRun(t *testing.T) {
 		t.Errorf("a dry run called mutating APIs: %v", calls)
 	}
 }
+
+// BenchmarkEBSUnusedCompliant runs ebs-unused on a volume unattached for
+// 44 days, b.N times, on the durable engine (SQLite) against the sim: the
+// common daily case (describe, exception and last-seen checks, CloudTrail
+// lookup, no change).
+func BenchmarkEBSUnusedCompliant(b *testing.B) {
+	cfg, err := config.Parse([]byte(scheduledConfig))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cat, err := catalog.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := playbooktest.New(b, playbooktest.Options{Stages: cat})
+	h.NeedSim("seeds a volume")
+	const dev = playbooktest.Development
+	if err := h.Sim.AddResources(dev, "us-east-1", awssim.Resources{Volumes: []awssim.Volume{
+		{ID: "vol-0bench00000000044", Size: 8, Tags: tags("steward:last-seen", daysAgo(h, 44).Format(time.RFC3339))}}}); err != nil {
+		b.Fatal(err)
+	}
+	in := map[string]any{"account": dev, "region": "us-east-1", "resource": map[string]any{"VolumeId": "vol-0bench00000000044"}}
+	b.ResetTimer()
+	runs := make([]*playbooktest.Run, 0, b.N)
+	for i := 0; i < b.N; i++ {
+		runs = append(runs, h.Start("ebs-unused", in))
+	}
+	for _, r := range playbooktest.WaitAll(runs) {
+		if r.Outcome() != "compliant" {
+			b.Fatalf("outcome %q", r.Outcome())
+		}
+	}
+}
