@@ -67,14 +67,20 @@ func (db *DB) CreateChange(ctx context.Context, c store.Change) (*store.Change, 
 	var existing *store.Change
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		existing = nil
-		row := tx.QueryRowContext(ctx, `SELECT `+changeColumns+` FROM changes WHERE id = ? OR (idempotency_key <> '' AND idempotency_key = ?)`, c.ID, c.IdempotencyKey)
-		old, err := scanChange(row)
-		switch {
-		case err == nil:
-			existing = old
-			return clean(fmt.Errorf("change %s (key %q): %w", old.ID, c.IdempotencyKey, store.ErrAlreadyExists))
-		case !errors.Is(err, sql.ErrNoRows):
-			return err
+		// Two lookups, each on its own index (an OR of both would scan).
+		queries := []struct{ where, arg string }{{"id = ?", c.ID}}
+		if c.IdempotencyKey != "" {
+			queries = append(queries, struct{ where, arg string }{"idempotency_key = ?", c.IdempotencyKey})
+		}
+		for _, q := range queries {
+			old, err := scanChange(tx.QueryRowContext(ctx, `SELECT `+changeColumns+` FROM changes WHERE `+q.where, q.arg))
+			switch {
+			case err == nil:
+				existing = old
+				return clean(fmt.Errorf("change %s (key %q): %w", old.ID, c.IdempotencyKey, store.ErrAlreadyExists))
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO changes (id, execution_arn, run, playbook, state_name, account, region, resource,
 			service, action, parameters, kind, status, stage, before_json, after_json, undo_json, irreversible, result, error,
