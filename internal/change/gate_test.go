@@ -88,6 +88,9 @@ func TestRecipesRoundTrip(t *testing.T) {
 		{name: "ec2 ModifyInstanceMetadataOptions",
 			steps: []step{{sdk + "ec2:modifyInstanceMetadataOptions", `{"InstanceId":"i-1","HttpTokens":"required","HttpPutResponseHopLimit":2}`}},
 			probe: probe{"ec2", "DescribeInstances", `{"InstanceIds":["i-1"]}`, "Reservations.0.Instances.0.MetadataOptions.HttpTokens"}},
+		{name: "ec2 ModifyInstanceMetadataDefaults",
+			steps: []step{{sdk + "ec2:modifyInstanceMetadataDefaults", `{"HttpTokens":"required","HttpPutResponseHopLimit":2}`}},
+			probe: probe{"ec2", "GetInstanceMetadataDefaults", `{}`, "AccountLevel"}},
 		{name: "ec2 ModifyInstanceAttribute Groups",
 			steps: []step{{sdk + "ec2:modifyInstanceAttribute", `{"InstanceId":"i-1","Groups":["sg-2"]}`}},
 			probe: probe{"ec2", "DescribeInstances", `{"InstanceIds":["i-1"]}`, "Reservations.0.Instances.0.SecurityGroups"}},
@@ -533,6 +536,35 @@ func TestReadOnly(t *testing.T) {
 	} {
 		if got := ReadOnly("x", tc.action); got != tc.want {
 			t.Errorf("ReadOnly(%q) = %v", tc.action, got)
+		}
+	}
+}
+
+func TestDeletePolicyVersionComesBackAsANewVersion(t *testing.T) {
+	e := newEnv(t, nil)
+	arn := "arn:aws:iam::" + acct + ":policy/app-policy"
+	exec := execARN("iam-restricted-actions", "e1")
+	e.mustInvoke(t, exec, "Delete", sdk+"iam:deletePolicyVersion", `{"PolicyArn":"`+arn+`","VersionId":"v2"}`)
+	if n := len(asList(e.read(t, "iam", "ListPolicyVersions", `{"PolicyArn":"`+arn+`"}`)["Versions"])); n != 1 {
+		t.Fatalf("%d versions after delete", n)
+	}
+	if _, err := e.gate.Rollback(context.Background(), exec, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	versions := asList(e.read(t, "iam", "ListPolicyVersions", `{"PolicyArn":"`+arn+`"}`)["Versions"])
+	if len(versions) != 2 {
+		t.Fatalf("versions after rollback: %v", versions)
+	}
+	for _, v := range versions {
+		if str(v, "VersionId") == "v1" {
+			if get(v, "IsDefaultVersion") != true {
+				t.Fatal("v1 is no longer the default")
+			}
+			continue
+		}
+		doc := e.read(t, "iam", "GetPolicyVersion", `{"PolicyArn":"`+arn+`","VersionId":"`+str(v, "VersionId")+`"}`)
+		if !strings.Contains(str(doc, "PolicyVersion.Document"), "%22Action%22%3A%22%2A%22") && !strings.Contains(str(doc, "PolicyVersion.Document"), `"Action":"*"`) {
+			t.Fatalf("restored version's document: %v", doc)
 		}
 	}
 }

@@ -309,6 +309,33 @@ func addEC2() {
 		},
 	})
 
+	add("ec2:ModifyInstanceMetadataDefaults", recipe{
+		read: func(ctx context.Context, r reader, _ obj, _ any) (any, error) {
+			out, err := r(ctx, "ec2", "GetInstanceMetadataDefaults", obj{})
+			if err != nil {
+				return nil, err
+			}
+			return pick(get(out, "AccountLevel"), "HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit", "InstanceMetadataTags"), nil
+		},
+		undo: func(p obj, before, _ any) Undo {
+			// What was not set before is set back to "no preference".
+			q := obj{}
+			for _, f := range []string{"HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit", "InstanceMetadataTags"} {
+				if _, set := p[f]; !set {
+					continue
+				}
+				if v, ok := asObj(before)[f]; ok {
+					q[f] = v
+				} else if f == "HttpPutResponseHopLimit" {
+					q[f] = -1
+				} else {
+					q[f] = "no-preference"
+				}
+			}
+			return calls(call("ec2", "ModifyInstanceMetadataDefaults", q))
+		},
+	})
+
 	add("ec2:ModifyInstanceAttribute", recipe{
 		read: func(ctx context.Context, r reader, p obj, _ any) (any, error) {
 			if p["Groups"] == nil {
@@ -562,6 +589,41 @@ func addIAM() {
 	add("iam:SetDefaultPolicyVersion", recipe{read: defaultRead, undo: func(p obj, before, _ any) Undo {
 		return calls(call("iam", "SetDefaultPolicyVersion", obj{"PolicyArn": str(p, "PolicyArn"), "VersionId": str(before, "DefaultVersionId")}))
 	}})
+	add("iam:DeletePolicyVersion", recipe{
+		read: func(ctx context.Context, r reader, p obj, result any) (any, error) {
+			list, err := r(ctx, "iam", "ListPolicyVersions", obj{"PolicyArn": str(p, "PolicyArn")})
+			if err != nil {
+				return nil, err
+			}
+			var ids []string
+			for _, v := range asList(list["Versions"]) {
+				ids = append(ids, str(v, "VersionId"))
+			}
+			sort.Strings(ids)
+			st := obj{"Versions": toAny(ids)}
+			if result == nil {
+				out, err := r(ctx, "iam", "GetPolicyVersion", pick(p, "PolicyArn", "VersionId"))
+				if err != nil {
+					return nil, err
+				}
+				doc := str(out, "PolicyVersion.Document")
+				if d, err := url.QueryUnescape(doc); err == nil {
+					doc = d
+				}
+				st["Document"] = doc
+				st["IsDefaultVersion"] = get(out, "PolicyVersion.IsDefaultVersion") == true
+			}
+			return st, nil
+		},
+		undo: func(p obj, before, _ any) Undo {
+			if str(before, "Document") == "" {
+				return Undo{Irreversible: fmt.Sprintf("policy version %s of %s is deleted and its document was not read", str(p, "VersionId"), str(p, "PolicyArn"))}
+			}
+			// The document comes back as a new version (IAM numbers versions itself).
+			return calls(call("iam", "CreatePolicyVersion", obj{"PolicyArn": str(p, "PolicyArn"), "PolicyDocument": str(before, "Document"),
+				"SetAsDefault": get(before, "IsDefaultVersion") == true}))
+		},
+	})
 	add("iam:CreatePolicyVersion", recipe{
 		read: defaultRead,
 		undo: func(p obj, before, result any) Undo {
