@@ -32,3 +32,25 @@ func FuzzFromDefinition(f *testing.F) {
 		_, _ = FromDefinition(def)
 	})
 }
+
+// BenchmarkFromDefinition measures deriving the permissions of a
+// playbook-sized definition (parse, validate, walk, map).
+func BenchmarkFromDefinition(b *testing.B) {
+	def := []byte(ebsLike)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := FromDefinition(def); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkActions measures mapping one aws-sdk call to IAM actions.
+func BenchmarkActions(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Actions("s3", "putPublicAccessBlock"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
