@@ -68,3 +68,33 @@ func TestInstanceProfilesAndRolePolicies(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzExtendedIAM calls the actions ExtendIAM adds with arbitrary
+// parameters: errors are fine, panics are not.
+func FuzzExtendedIAM(f *testing.F) {
+	f.Add("GetInstanceProfile", "InstanceProfileName", "web")
+	f.Add("ListInstanceProfilesForRole", "RoleName", "web-role")
+	f.Add("GetRolePolicy", "RoleName", "web-role")
+	f.Add("DeleteRolePolicy", "PolicyName", "q")
+	f.Add("ListRolePolicies", "RoleName", "")
+	s := New(Options{})
+	if err := s.AddAccount(AccountInfo{ID: testAccount}); err != nil {
+		f.Fatal(err)
+	}
+	if err := s.AddIAM(testAccount, Resources{Roles: []Role{{Name: "web-role", AssumeRolePolicyDocument: allowAll, InlinePolicies: map[string]string{"q": allowAll}}}}); err != nil {
+		f.Fatal(err)
+	}
+	if err := s.AddInstanceProfile(testAccount, InstanceProfile{Name: "web", Roles: []string{"web-role"}}); err != nil {
+		f.Fatal(err)
+	}
+	q := s.services["iam"].(*queryService)
+	f.Fuzz(func(t *testing.T, action, key, value string) {
+		h := q.actions[action]
+		if h == nil {
+			return
+		}
+		p := params{"RoleName": "web-role", "PolicyName": "q", "InstanceProfileName": "web"}
+		p[key] = value
+		_, _ = h(&Request{Account: testAccount}, p)
+	})
+}
