@@ -19,12 +19,15 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/stewardhq/steward/internal/asl"
 	"github.com/stewardhq/steward/internal/awssim"
+	"github.com/stewardhq/steward/internal/engine"
 	"github.com/stewardhq/steward/internal/ingest"
 	"github.com/stewardhq/steward/internal/playbooktest"
 	"github.com/stewardhq/steward/internal/rules"
 	"github.com/stewardhq/steward/internal/stage"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/task"
 	"github.com/stewardhq/steward/playbooks"
 )
 
@@ -1016,4 +1019,114 @@ func TestIAMRestrictedActionsRollbackWhileWaiting(t *testing.T) {
 	if got := evaPolicyState(t, h, account, policy); got != "default=v2 versions=v1,v2" {
 		t.Fatalf("at the end: %s", got)
 	}
+}
+
+// evaUniversalResult is one task result with the fields every task of the
+// group A playbooks reads, so a fuzzed run goes far into them.
+const evaUniversalResult = `{
+ "SecurityGroupRules": [{"SecurityGroupRuleId": "sgr-1", "IsEgress": false, "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv4": "0.0.0.0/0"}],
+ "SecurityGroups": [{"GroupName": "g", "Tags": [{"Key": "owner", "Value": "a@example.com"}]}],
+ "InternetGateways": [{"Attachments": [{"VpcId": "vpc-1", "State": "available"}], "Tags": []}],
+ "HostedZones": [{"Id": "/hostedzone/Z1", "Name": "example.com."}], "IsTruncated": false,
+ "ResourceRecordSets": [{"Name": "www.example.com.", "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": "secrets.s3.amazonaws.com"}]},
+   {"Name": "example.com.", "Type": "A", "AliasTarget": {"DNSName": "dualstack.my-load-balancer-1.us-west-2.elb.amazonaws.com.", "HostedZoneId": "Z", "EvaluateTargetHealth": false}}],
+ "ResourceTagSet": {"Tags": [{"Key": "managed-by", "Value": "terraform"}]},
+ "Tags": {"Items": []},
+ "LoadBalancers": [{"DNSName": "my-load-balancer-2.us-west-2.elb.amazonaws.com"}],
+ "DistributionList": {"IsTruncated": false, "Items": [{"Id": "E1", "ARN": "arn:aws:cloudfront::1:distribution/E1", "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "secrets.s3.amazonaws.com"}]}}]},
+ "ETag": "E1", "DistributionConfig": {"Comment": "", "Enabled": true, "Origins": {"Quantity": 2, "Items": [{"Id": "o", "DomainName": "secrets.s3.amazonaws.com", "S3OriginConfig": {}}, {"Id": "p", "DomainName": "my-load-balancer-1.us-west-2.elb.amazonaws.com"}]}, "DefaultCacheBehavior": {"TargetOriginId": "p"}, "CacheBehaviors": {"Quantity": 0}},
+ "PolicyVersion": {"VersionId": "v2", "Document": "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A*%22%7D%5D%7D"},
+ "Policy": {"DefaultVersionId": "v1", "PolicyName": "p", "Tags": []},
+ "Versions": [{"VersionId": "v1", "CreateDate": "2024-01-01T00:00:00Z"}, {"VersionId": "v0", "CreateDate": "2023-01-01T00:00:00Z"}],
+ "Excepted": false, "Owner": "a@example.com", "Notified": ["email:a@example.com"], "decision": "deny", "by": "admin",
+ "_fail": ["headBucket"]
+}`
+
+// FuzzEventsAPlaybooks runs each group A playbook in memory on a fuzzed
+// event, every task answering the same fuzzed result: whatever the event
+// and AWS say, the playbooks' expressions must not panic or hang; a
+// failed execution is fine.
+func FuzzEventsAPlaybooks(f *testing.F) {
+	td := evaSharedTestdata(f)
+	for i, file := range []string{
+		"DeleteBucket__panther__an-s3-bucket-was-deleted.json",
+		"DeleteLoadBalancer__awsdocs__elbv2-1.json",
+		"AuthorizeSecurityGroupIngress__panther__security-group-modified.json",
+		"AttachInternetGateway__panther__error-modifying-network-gateway.json",
+		"AttachRolePolicy__stratus__persistence-iam-create-backdoor-role.json",
+	} {
+		data, err := os.ReadFile(filepath.Join(td, "cloudtrail", "raw", file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		var rec map[string]any
+		if err := json.Unmarshal(data, &rec); err != nil {
+			f.Fatal(err)
+		}
+		ev, err := ingest.WrapCloudTrail(rec)
+		if err != nil {
+			f.Fatal(err)
+		}
+		b, _ := json.Marshal(ev)
+		f.Add(uint8(i), b, []byte(evaUniversalResult))
+	}
+	iamEvent := evaWrap(f, evaIAMRecord(f, "CreatePolicyVersion", "arn:aws:iam::1:policy/p", evaSamplePolicy, "v2", true))
+	f.Add(uint8(4), evaMustJSON(f, iamEvent), []byte(evaUniversalResult))
+	sg := evaClone(f, evaRealRecord(f, "AuthorizeSecurityGroupIngress__panther__security-group-modified.json"))
+	evaSet(f, sg, "0.0.0.0/0", "requestParameters", "ipPermissions", "items", "0", "ipRanges", "items", "0", "cidrIp")
+	f.Add(uint8(2), evaMustJSON(f, evaWrap(f, sg)), []byte(evaUniversalResult))
+	f.Add(uint8(4), evaMustJSON(f, iamEvent), []byte(strings.Replace(evaUniversalResult, `"decision": "deny"`, `"decision": "approve"`, 1)))
+	f.Add(uint8(2), []byte(`{"detail":{"requestParameters":{"ipPermissions":{"items":[{"ipProtocol":"-1","ipv6Ranges":{"items":[{"cidrIpv6":"::/0"}]}}]}}}}`), []byte(`{}`))
+
+	machines := make([]*asl.Machine, len(eventsA))
+	for i, name := range eventsA {
+		p, err := playbooks.Get(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if machines[i], err = asl.Parse(p.Definition); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, event, result []byte) {
+		var in, out any
+		if json.Unmarshal(event, &in) != nil {
+			return
+		}
+		if json.Unmarshal(result, &out) != nil {
+			out = map[string]any{}
+		}
+		// Tasks whose resource ends with one of the result's "_fail" names fail.
+		var fail []string
+		if m, ok := out.(map[string]any); ok {
+			if l, ok := m["_fail"].([]any); ok {
+				for _, v := range l {
+					if s, ok := v.(string); ok && s != "" {
+						fail = append(fail, s)
+					}
+				}
+			}
+		}
+		answer := task.HandlerFunc(func(_ context.Context, call *task.Call) (any, error) {
+			for _, s := range fail {
+				if strings.HasSuffix(task.BaseResource(call.Resource), s) {
+					return nil, &asl.Error{Name: "States.TaskFailed", Cause: "fuzz: " + s + " fails"}
+				}
+			}
+			return out, nil
+		})
+		reg := task.NewRegistry()
+		reg.Register("arn:aws:states:::aws-sdk:*", answer)
+		reg.Register("steward:*", answer)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		m := machines[int(which)%len(machines)]
+		res, err := engine.Run(ctx, engine.RunParams{Machine: m, Input: in, Tasks: reg, MaxTransitions: 400})
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		if res.Status != "SUCCEEDED" && res.Status != "FAILED" {
+			t.Fatalf("status %s", res.Status)
+		}
+	})
 }
