@@ -1130,3 +1130,88 @@ func FuzzEventsAPlaybooks(f *testing.F) {
 		}
 	})
 }
+
+// TestIAMRestrictedActionsDetection: which actions of a policy version
+// the playbook finds restricted (table; the playbook runs in memory with
+// IAM answered by the table's document).
+func TestIAMRestrictedActionsDetection(t *testing.T) {
+	p, err := playbooks.Get("iam-restricted-actions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := asl.Parse(p.Definition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := evaWrap(t, evaIAMRecord(t, "CreatePolicyVersion", "arn:aws:iam::1:policy/p", evaSafePolicy, "v2", true))
+	long := strings.Repeat("*a", 60) + "*b"
+	tests := []struct {
+		name, document string
+		want           []string // restricted actions found; none: compliant
+	}{
+		{"sample policy", evaSamplePolicy, []string{"s3:DeleteBucket"}},
+		{"safe", evaSafePolicy, nil},
+		{"star", `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`,
+			[]string{"s3:DeleteBucket", "s3:DeleteObject", "iam:*", "organizations:*", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:PassRole",
+				"iam:AttachRolePolicy", "iam:AttachUserPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy", "iam:CreateAccessKey", "iam:UpdateAssumeRolePolicy",
+				"sts:AssumeRole", "cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "kms:ScheduleKeyDeletion"}},
+		{"service wildcard, any case", `{"Statement":[{"Effect":"Allow","Action":["S3:delete*"],"Resource":"*"}]}`, []string{"s3:DeleteBucket", "s3:DeleteObject"}},
+		{"question mark", `{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRol?","Resource":"*"}]}`, []string{"sts:AssumeRole"}},
+		{"deny is not a grant", `{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`, nil},
+		{"read-only IAM", `{"Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}`, nil},
+		{"IAM wildcard", `{"Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`,
+			[]string{"iam:*", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:PassRole", "iam:AttachRolePolicy", "iam:AttachUserPolicy",
+				"iam:PutRolePolicy", "iam:PutUserPolicy", "iam:CreateAccessKey", "iam:UpdateAssumeRolePolicy"}},
+		{"NotAction", `{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`, []string{"NotAction iam:*"}},
+		{"many wildcards (worst case for the matcher)", `{"Statement":[{"Effect":"Allow","Action":"` + long + `","Resource":"*"}]}`, nil},
+	}
+	pass := 0
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := task.NewRegistry()
+			reg.Register("arn:aws:states:::aws-sdk:*", task.HandlerFunc(func(_ context.Context, call *task.Call) (any, error) {
+				switch task.BaseResource(call.Resource) {
+				case "arn:aws:states:::aws-sdk:iam:getPolicyVersion":
+					return map[string]any{"PolicyVersion": map[string]any{"VersionId": "v2", "Document": url.QueryEscape(tc.document)}}, nil
+				case "arn:aws:states:::aws-sdk:iam:getPolicy":
+					return map[string]any{"Policy": map[string]any{"DefaultVersionId": "v1", "PolicyName": "p"}}, nil
+				}
+				return map[string]any{}, nil
+			}))
+			reg.Register("steward:*", task.HandlerFunc(func(_ context.Context, call *task.Call) (any, error) {
+				return map[string]any{"Excepted": false, "decision": "approve"}, nil
+			}))
+			start := time.Now()
+			res, err := engine.Run(context.Background(), engine.RunParams{Machine: m, Input: evaDecodeJSONValue(t, evaMustJSON(t, event)), Tasks: reg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if res.Status != "SUCCEEDED" {
+				t.Fatalf("%s: %s: %s", res.Status, res.Error, res.Cause)
+			}
+			out, _ := res.Output.(map[string]any)
+			var got []string
+			if l, ok := out["restricted"].([]any); ok {
+				for _, v := range l {
+					got = append(got, fmt.Sprint(v))
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("restricted %v, want %v (output %v)", got, tc.want, out)
+			}
+			if len(tc.want) == 0 && out["outcome"] != "compliant" {
+				t.Fatalf("outcome %v, want compliant", out["outcome"])
+			}
+			pass++
+		})
+	}
+	t.Logf("restricted-action detection: %d/%d documents", pass, len(tests))
+}
+
+func evaDecodeJSONValue(t testing.TB, b []byte) any {
+	t.Helper()
+	return evaDecodeJSON(t, string(b))
+}
