@@ -2,8 +2,11 @@ package scan
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -28,7 +31,11 @@ var (
 	benchRegions  = []string{"us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"}
 )
 
-const benchPerTarget = 5000
+// benchPerTarget is how many unattached volumes each (account, region)
+// holds: 5,000 by default; -scan.per-target changes it (for profiling).
+var benchPerTargetFlag = flag.Int("scan.per-target", 5000, "BenchmarkScan: unattached volumes per account and region")
+
+var benchPerTarget int
 
 // benchSim is shared by the sub-benchmarks (seeding 100,000 volumes takes
 // a while).
@@ -40,6 +47,7 @@ var benchSim struct {
 
 func simForBench(b *testing.B) (*awssim.Sim, string) {
 	benchSim.once.Do(func() {
+		benchPerTarget = *benchPerTargetFlag
 		sim := awssim.New(awssim.Options{})
 		must := func(err error) {
 			if err != nil {
@@ -122,6 +130,15 @@ func (m *memStore) UpdateScan(_ context.Context, s store.Scan) error {
 	return nil
 }
 
+// benchSync is the SQLite synchronous mode of the list+start run: FULL,
+// steward serve's default, unless STEWARD_BENCH_SYNC says otherwise.
+func benchSync() string {
+	if s := os.Getenv("STEWARD_BENCH_SYNC"); s != "" {
+		return s
+	}
+	return "FULL"
+}
+
 // peakHeap samples the heap in use until stopped.
 func peakHeap() (stop func() uint64) {
 	var peak atomic.Uint64
@@ -153,14 +170,18 @@ func peakHeap() (stop func() uint64) {
 //
 //   - list: listing only, at steward's default rate (20 calls/s, burst 40
 //     per account, region and service);
-//   - list-5rps: listing only, the limiter at 5 calls/s, burst 1, to show
-//     the wall time is what the limiter implies (11 calls per target in
-//     parallel: 10 waits of 200ms, about 2s);
+//   - list-1rps: listing only, the limiter at 1 call/s, burst 1, to show
+//     the wall time is what the limiter implies (11 calls per target, the
+//     targets in parallel: 10 waits of 1s, so at least 10s);
 //   - list+start: listing and starting the 100,000 executions through a
 //     real durable engine on SQLite (a playbook that parks in a Wait
 //     state, so the figure is list + start).
 func BenchmarkScan(b *testing.B) {
 	sim, url := simForBench(b)
+	starters := 0
+	if s := os.Getenv("STEWARD_BENCH_STARTERS"); s != "" {
+		starters, _ = strconv.Atoi(s)
+	}
 	spec := Spec{Service: "ec2", Action: "DescribeVolumes", Items: "Volumes",
 		Parameters: map[string]any{"Filters": []any{map[string]any{"Name": "status", "Values": []any{"available"}}}, "MaxResults": 500}}
 	want := len(benchAccounts) * len(benchRegions) * benchPerTarget
@@ -190,14 +211,14 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 	b.Run("list", listOnly(cloud.Rate{Limit: 20, Burst: 40}))
-	b.Run("list-5rps", listOnly(cloud.Rate{Limit: 5, Burst: 1}))
+	b.Run("list-1rps", listOnly(cloud.Rate{Limit: 1, Burst: 1}))
 
 	b.Run("list+start", func(b *testing.B) {
 		c, inv := benchCloud(b, url, cloud.Rate{Limit: 20, Burst: 40})
 		ctx := context.Background()
 		for i := range b.N {
 			b.StopTimer()
-			db, err := storesqlite.Open(filepath.Join(b.TempDir(), "steward.db"), storesqlite.Options{Synchronous: "NORMAL"})
+			db, err := storesqlite.Open(filepath.Join(b.TempDir(), "steward.db"), storesqlite.Options{Synchronous: benchSync()})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -210,7 +231,7 @@ func BenchmarkScan(b *testing.B) {
 				b.Fatal(err)
 			}
 			sim.ResetCalls()
-			r := &Runner{Lister: c, Targets: inv.Targets, Engine: eng, Store: db}
+			r := &Runner{Lister: c, Targets: inv.Targets, Engine: eng, Store: db, Starters: starters}
 			stop := peakHeap()
 			b.StartTimer()
 			start := time.Now()

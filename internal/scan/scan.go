@@ -73,7 +73,8 @@ type Runner struct {
 	// records the stage decides (see Resolver).
 	Changes ChangeLister
 	// Starters bounds the executions being started at once across a scan
-	// (so that the store's writer groups them); default 64.
+	// (so that the store's writer groups them into few transactions);
+	// default 128.
 	Starters int
 	// Logf logs problems; default: discard.
 	Logf func(format string, args ...any)
@@ -277,7 +278,7 @@ func (r *Runner) run(ctx context.Context, req Request, sc *store.Scan, targets [
 	}()
 	n := r.Starters
 	if n <= 0 {
-		n = 64
+		n = 128
 	}
 	sem := make(chan struct{}, n)
 	smARN := r.Engine.StateMachineARN(req.Playbook)
