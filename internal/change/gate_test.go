@@ -568,3 +568,65 @@ func TestDeletePolicyVersionComesBackAsANewVersion(t *testing.T) {
 		}
 	}
 }
+
+// A playbook that changes one resource several times (iam-restricted-actions:
+// a safe version as default, then the old one deleted or made default
+// again) rolls back as a whole, and a change made by someone else between
+// two of its changes is drift.
+func TestRollbackOfSeveralChangesToOneResource(t *testing.T) {
+	arn := "arn:aws:iam::" + acct + ":policy/app-policy"
+	versions := func(e *env) string {
+		return e.probe(t, probe{"iam", "ListPolicyVersions", `{"PolicyArn":"` + arn + `"}`, "Versions"})
+	}
+	safe := `{"PolicyArn":"` + arn + `","PolicyDocument":"{\"Version\":\"2012-10-17\",\"Statement\":[]}","SetAsDefault":true}`
+	t.Run("kept reverted: the old default deleted", func(t *testing.T) {
+		e := newEnv(t, nil)
+		exec := execARN("iam-restricted-actions", "denied")
+		e.mustInvoke(t, exec, "Revert", sdk+"iam:createPolicyVersion", safe)
+		e.mustInvoke(t, exec, "Delete", sdk+"iam:deletePolicyVersion", `{"PolicyArn":"`+arn+`","VersionId":"v1"}`)
+		if _, err := e.gate.Rollback(context.Background(), exec, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		// v1's document is back as the default (under a new id); v3 is gone.
+		def := e.read(t, "iam", "GetPolicy", `{"PolicyArn":"`+arn+`"}`)
+		doc := e.read(t, "iam", "GetPolicyVersion", `{"PolicyArn":"`+arn+`","VersionId":"`+str(def, "Policy.DefaultVersionId")+`"}`)
+		if !strings.Contains(str(doc, "PolicyVersion.Document"), "GetObject") {
+			t.Fatalf("default after rollback: %v", doc)
+		}
+		if n := len(asList(e.read(t, "iam", "ListPolicyVersions", `{"PolicyArn":"`+arn+`"}`)["Versions"])); n != 2 {
+			t.Fatalf("%d versions", n)
+		}
+	})
+	t.Run("approved: the old default restored", func(t *testing.T) {
+		e := newEnv(t, nil)
+		before := versions(e)
+		exec := execARN("iam-restricted-actions", "approved")
+		e.mustInvoke(t, exec, "Revert", sdk+"iam:createPolicyVersion", safe)
+		e.mustInvoke(t, exec, "Restore", sdk+"iam:setDefaultPolicyVersion", `{"PolicyArn":"`+arn+`","VersionId":"v1"}`)
+		if _, err := e.gate.Rollback(context.Background(), exec, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if now := versions(e); now != before {
+			t.Fatalf("versions %s, want %s", now, before)
+		}
+	})
+	t.Run("someone changed the default in between", func(t *testing.T) {
+		e := newEnv(t, nil)
+		exec := execARN("iam-restricted-actions", "between")
+		e.mustInvoke(t, exec, "Revert", sdk+"iam:createPolicyVersion", safe)
+		if _, err := e.cloud.Invoke(context.Background(), &task.Call{Resource: sdk + "iam:setDefaultPolicyVersion",
+			Input: decodeJSON(t, `{"PolicyArn":"`+arn+`","VersionId":"v2"}`), ExecutionInput: map[string]any{"account": acct, "region": region}}); err != nil {
+			t.Fatal(err)
+		}
+		e.mustInvoke(t, exec, "Restore", sdk+"iam:setDefaultPolicyVersion", `{"PolicyArn":"`+arn+`","VersionId":"v1"}`)
+		before := versions(e)
+		_, err := e.gate.Rollback(context.Background(), exec, "alice")
+		var drift *DriftError
+		if !errors.As(err, &drift) || !strings.Contains(err.Error(), "DefaultVersionId") {
+			t.Fatalf("rollback: %v", err)
+		}
+		if now := versions(e); now != before {
+			t.Fatal("a refused rollback changed the policy")
+		}
+	})
+}

@@ -23,6 +23,12 @@ type UndoCall struct {
 	// ETagFrom, when set, is a read made just before the call, whose ETag
 	// goes into the call's IfMatch (CloudFront wants a fresh one).
 	ETagFrom *UndoCall `json:"etagFrom,omitempty"`
+	// Restores, when set, names what the call re-creates under a new id
+	// ("POLICY-ARN#VERSION-ID"), and RestoredAt is where the new id is in
+	// its result: later undo calls of the rollback naming the old id get
+	// the new one.
+	Restores   string `json:"restores,omitempty"`
+	RestoredAt string `json:"restoredAt,omitempty"`
 }
 
 // Undo is how to undo a change: calls made in order. Irreversible, when
@@ -620,8 +626,10 @@ func addIAM() {
 				return Undo{Irreversible: fmt.Sprintf("policy version %s of %s is deleted and its document was not read", str(p, "VersionId"), str(p, "PolicyArn"))}
 			}
 			// The document comes back as a new version (IAM numbers versions itself).
-			return calls(call("iam", "CreatePolicyVersion", obj{"PolicyArn": str(p, "PolicyArn"), "PolicyDocument": str(before, "Document"),
-				"SetAsDefault": get(before, "IsDefaultVersion") == true}))
+			c := call("iam", "CreatePolicyVersion", obj{"PolicyArn": str(p, "PolicyArn"), "PolicyDocument": str(before, "Document"),
+				"SetAsDefault": get(before, "IsDefaultVersion") == true})
+			c.Restores, c.RestoredAt = str(p, "PolicyArn")+"#"+str(p, "VersionId"), "PolicyVersion.VersionId"
+			return calls(c)
 		},
 	})
 	add("iam:CreatePolicyVersion", recipe{

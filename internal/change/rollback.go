@@ -118,16 +118,26 @@ func (g *Gate) Rollback(ctx context.Context, to, by string) (*RollbackResult, er
 		for j := range undos[i].Calls {
 			undos[i].Calls[j].Parameters = asObj(normalize(undos[i].Calls[j].Parameters))
 		}
+		// A later change of this rollback on the same resource is steward's
+		// own: this change is checked against what that one found before
+		// it (drift in between), and that one against AWS now.
+		if j := laterOnSameResource(list, i); j >= 0 {
+			if err := driftBetween(c, list[j]); err != nil {
+				return nil, fmt.Errorf("rollback %s: %w", t, err)
+			}
+			continue
+		}
 		if err := g.checkDrift(ctx, c); err != nil {
 			return nil, fmt.Errorf("rollback %s: %w", t, err)
 		}
 	}
 	res := &RollbackResult{Target: to}
+	remap := map[string]string{}
 	for i := len(list) - 1; i >= 0; i-- {
 		c := list[i]
 		tg := target{Account: c.Account, Region: c.Region, Credentials: credentialsOf(c)}
 		for _, u := range undos[i].Calls {
-			if err := g.undoCall(ctx, tg, u); err != nil {
+			if err := g.undoCall(ctx, tg, u, remap); err != nil {
 				return res, fmt.Errorf("rollback %s: undo of %s (%s:%s on %s) failed at %s:%s, after %d change(s) were rolled back: %w",
 					t, c.ID, c.Service, c.Action, c.Resource, u.Service, u.Action, len(res.RolledBack), err)
 			}
@@ -171,17 +181,69 @@ func (g *Gate) checkDrift(ctx context.Context, c *store.Change) error {
 	return &DriftError{ChangeID: c.ID, Service: c.Service, Action: c.Action, Resource: c.Resource, Diffs: diffs}
 }
 
-// undoCall makes one undo call.
-func (g *Gate) undoCall(ctx context.Context, t target, u UndoCall) error {
-	params := u.Parameters
+// undoCall makes one undo call. remap carries ids that earlier undo calls
+// of the same rollback re-created under new names (an IAM policy version
+// deleted and created again is numbered anew): a later call naming the old
+// id gets the new one.
+func (g *Gate) undoCall(ctx context.Context, t target, u UndoCall, remap map[string]string) error {
+	params := asObj(normalize(u.Parameters))
 	if u.ETagFrom != nil {
 		out, err := g.call(ctx, t, u.ETagFrom.Service, u.ETagFrom.Action, asObj(normalize(u.ETagFrom.Parameters)))
 		if err != nil {
 			return err
 		}
-		params = asObj(normalize(params))
 		params["IfMatch"] = str(out, "ETag")
 	}
-	_, err := g.call(ctx, t, u.Service, u.Action, params)
-	return err
+	if v := str(params, "VersionId"); v != "" {
+		if n, ok := remap[str(params, "PolicyArn")+"#"+v]; ok {
+			params["VersionId"] = n
+		}
+	}
+	out, err := g.call(ctx, t, u.Service, u.Action, params)
+	if err != nil {
+		return err
+	}
+	if u.Restores != "" && u.RestoredAt != "" {
+		if n := str(out, u.RestoredAt); n != "" {
+			remap[u.Restores] = n
+		}
+	}
+	return nil
+}
+
+// laterOnSameResource returns the index of the next change after i on the
+// same resource, or -1.
+func laterOnSameResource(list []*store.Change, i int) int {
+	c := list[i]
+	if c.Resource == "" {
+		return -1
+	}
+	for j := i + 1; j < len(list); j++ {
+		if list[j].Service == c.Service && list[j].Resource == c.Resource {
+			return j
+		}
+	}
+	return -1
+}
+
+// driftBetween compares what change c left (its After) with what the next
+// change on the same resource found (its Before), field by field where
+// both reads have the field: a difference means someone changed the
+// resource between the two.
+func driftBetween(c, next *store.Change) error {
+	after, before := asObj(decode(c.After)), asObj(decode(next.Before))
+	var diffs []Diff
+	for k, v := range after {
+		if w, ok := before[k]; ok {
+			diff(k, v, w, &diffs)
+		}
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	sortDiffs(diffs)
+	for i := range diffs {
+		diffs[i].Path += " (before " + next.ID + ")"
+	}
+	return &DriftError{ChangeID: c.ID, Service: c.Service, Action: c.Action, Resource: c.Resource, Diffs: diffs}
 }

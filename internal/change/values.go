@@ -256,3 +256,7 @@ func brief(v any) string {
 	}
 	return s
 }
+
+func sortDiffs(d []Diff) {
+	sort.Slice(d, func(i, j int) bool { return d[i].Path < d[j].Path })
+}
