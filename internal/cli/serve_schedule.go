@@ -74,6 +74,8 @@ func startSchedules(ctx context.Context, env *serveEnv) error {
 		},
 		Changes: env.Store,
 		Logf:    env.Logf,
+		// Scans stop with serve and stay RUNNING; the next start resumes them.
+		Base: ctx,
 	}
 	(&scansapi.Handler{Runner: r, Store: env.Store, SpecFunc: specOf, Now: env.Clock.Now}).Register(env.API)
 

@@ -78,6 +78,11 @@ type Runner struct {
 	Starters int
 	// Logf logs problems; default: discard.
 	Logf func(format string, args ...any)
+	// Base is the context scans started with Start run under (they outlive
+	// the request that started them); default context.Background. When it
+	// ends, a scan stops where it is and stays RUNNING, to be run again
+	// under its id (see Request.ID).
+	Base context.Context
 
 	mu   sync.Mutex
 	live map[string]*progress
@@ -239,10 +244,14 @@ func (r *Runner) Start(ctx context.Context, req Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	base := r.Base
+	if base == nil {
+		base = context.Background()
+	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		if _, err := r.run(context.WithoutCancel(ctx), req, sc, targets); err != nil {
+		if _, err := r.run(base, req, sc, targets); err != nil {
 			r.logf("scan %s of playbook %s: %v", sc.ID, sc.Playbook, err)
 		}
 	}()
@@ -254,7 +263,9 @@ func (r *Runner) Wait() { r.wg.Wait() }
 
 // Run runs a scan to its end: every resource listed has its execution
 // started (not finished). The error joins the targets' errors; the scan
-// record says FAILED then, with what was listed and started.
+// record says FAILED then, with what was listed and started. When ctx
+// ends first, the record stays RUNNING (steward was stopped): running the
+// same request again under its id starts only what is missing.
 func (r *Runner) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	sc, targets, err := r.prepare(ctx, &req)
 	if err != nil {
@@ -288,7 +299,7 @@ func (r *Runner) run(ctx context.Context, req Request, sc *store.Scan, targets [
 		defer saveMu.Unlock()
 		sc.Listed, sc.Started, sc.TargetsDone = int(p.listed.Load()), int(p.started.Load()), int(p.targetsDone.Load())
 		sc.Updated = r.now()
-		if final {
+		if final && ctx.Err() == nil {
 			sc.Status, sc.Ended = store.ScanSucceeded, sc.Updated
 			if runErr != nil {
 				sc.Status, sc.Error = store.ScanFailed, runErr.Error()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -409,5 +410,48 @@ func TestResourceID(t *testing.T) {
 	}
 	if n := len(ExecutionName(strings.Repeat("s", 58), "111111111111", "us-east-1", "vol-1")); n > 80 {
 		t.Errorf("execution name %d characters, want at most 80", n)
+	}
+}
+
+// cancelAfter ends a context after n list calls.
+type cancelAfter struct {
+	Lister
+	n      atomic.Int32
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Invoke(ctx context.Context, call *task.Call) (any, error) {
+	if c.n.Add(-1) < 0 {
+		c.cancel()
+		return nil, ctx.Err()
+	}
+	return c.Lister.Invoke(ctx, call)
+}
+
+// A scan stopped half-way (steward stopped) stays RUNNING; run again under
+// its id, it starts what is missing and nothing twice.
+func TestInterruptedScanResumes(t *testing.T) {
+	e := newEnv(t, threeAccounts[:1], twoRegions)
+	e.seed(t, 12, []int{10})
+	spec := ebsSpec
+	spec.Parameters = map[string]any{"Filters": []any{map[string]any{"Name": "status", "Values": []any{"available"}}}, "MaxResults": 5}
+	ctx, cancel := context.WithCancel(context.Background())
+	cut := &cancelAfter{Lister: e.cloud, cancel: cancel}
+	cut.n.Store(2)
+	r := &Runner{Lister: cut, Targets: e.inv.Targets, Engine: e.eng, Store: e.db, Clock: e.clock}
+	sc, err := r.Run(ctx, Request{ID: "scan-cut", Playbook: "ebs-unused", Spec: spec})
+	if err == nil {
+		t.Fatal("an interrupted scan reported no error")
+	}
+	got, err := e.db.GetScan(context.Background(), "scan-cut")
+	if err != nil || got.Status != store.ScanRunning || sc.Started == 0 || sc.Started >= 24 {
+		t.Fatalf("after the cut: %+v %v; want RUNNING, some started", got, err)
+	}
+	done, err := e.runner.Run(context.Background(), Request{ID: "scan-cut", Playbook: "ebs-unused", Spec: spec})
+	if err != nil || done.Status != store.ScanSucceeded {
+		t.Fatalf("resumed: %+v %v", done, err)
+	}
+	if n := len(e.executions(t, "scan-cut")); n != 24 {
+		t.Fatalf("%d executions, want 24", n)
 	}
 }
