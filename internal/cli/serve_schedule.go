@@ -126,4 +126,3 @@ func startSchedules(ctx context.Context, env *serveEnv) error {
 	}()
 	return nil
 }
-
