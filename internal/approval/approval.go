@@ -133,6 +133,9 @@ type Service struct {
 	mu     sync.RWMutex
 	engine Engine
 	kick   chan struct{}
+	// handover serialises granting and handing over decisions, so the
+	// loop's retry and a fresh decision never race on one approval.
+	handover sync.Mutex
 }
 
 var _ task.Handler = (*Service)(nil)

@@ -118,20 +118,9 @@ func (s *Service) Decide(ctx context.Context, p DecideParams) (*store.Approval, 
 		return a, err
 	}
 	s.cfg.Logf("approval %s: %s by %s via %s", a.ID, d.Decision, p.By, p.Channel)
-	granted := true
-	if d.Decision == "exception" {
-		if err := s.grant(ctx, decided); err != nil {
-			// The decision stands; the grant and the delivery are retried
-			// by the loop, so the playbook never skips without the record.
-			granted = false
-			s.cfg.Logf("approval %s: grant exception: %v (will retry)", a.ID, err)
-			_ = s.cfg.Store.SetApprovalError(ctx, a.ID, "granting the exception failed: "+err.Error())
-		}
-	}
-	if granted {
-		if err := s.deliver(ctx, decided); err != nil {
-			s.cfg.Logf("approval %s: hand decision to %s: %v (will retry)", a.ID, a.ExecutionARN, err)
-		}
+	if err := s.handOver(ctx, a.ID); err != nil {
+		// The decision stands; the loop grants and hands it over later.
+		s.cfg.Logf("approval %s: %v (will retry)", a.ID, err)
 	}
 	s.updateMessages(ctx, decided, p)
 	if fresh, err := s.cfg.Store.GetApproval(ctx, a.ID); err == nil {

@@ -211,18 +211,31 @@ func (s *Service) redeliver(ctx context.Context) error {
 	}
 	var errs []error
 	for _, a := range list {
-		if a.Decision == "exception" {
-			if err := s.grant(ctx, a); err != nil {
-				_ = s.cfg.Store.SetApprovalError(ctx, a.ID, "granting the exception failed: "+err.Error())
-				errs = append(errs, fmt.Errorf("approval %s: grant exception: %w", a.ID, err))
-				continue
-			}
-		}
-		if err := s.deliver(ctx, a); err != nil {
+		if err := s.handOver(ctx, a.ID); err != nil {
 			errs = append(errs, fmt.Errorf("approval %s: %w", a.ID, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// handOver grants the exception a decided approval asks for, then hands
+// the decision to its execution; it does nothing when that was done.
+// Granting comes first: a playbook never skips a resource on an exception
+// that was not recorded.
+func (s *Service) handOver(ctx context.Context, id string) error {
+	s.handover.Lock()
+	defer s.handover.Unlock()
+	a, err := s.cfg.Store.GetApproval(ctx, id)
+	if err != nil || !a.DeliveredAt.IsZero() || a.Status != store.ApprovalDecided {
+		return err
+	}
+	if a.Decision == "exception" {
+		if err := s.grant(ctx, a); err != nil {
+			_ = s.cfg.Store.SetApprovalError(ctx, a.ID, "granting the exception failed: "+err.Error())
+			return fmt.Errorf("grant exception: %w", err)
+		}
+	}
+	return s.deliver(ctx, a)
 }
 
 // due sends the reminders that are due and decides the approvals whose

@@ -262,6 +262,9 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 				msg += fmt.Sprintf(": %s by %s via %s", a.Decision, a.DecidedBy, a.Channel)
 			}
 			msg += ")"
+			if a.LastError != "" {
+				msg += ": " + a.LastError
+			}
 		}
 		fail(w, http.StatusConflict, msg, err.Error())
 	case errors.Is(err, approval.ErrChoiceNotOffered), errors.Is(err, approval.ErrBadUntil):
