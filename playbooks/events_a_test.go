@@ -1215,3 +1215,127 @@ func evaDecodeJSONValue(t testing.TB, b []byte) any {
 	t.Helper()
 	return evaDecodeJSON(t, string(b))
 }
+
+// BenchmarkEventsARulesEvaluate: the five rules of group A against the
+// real CloudTrail records, one evaluation per op.
+func BenchmarkEventsARulesEvaluate(b *testing.B) {
+	s := evaEventsARules(b)
+	var events [][]byte
+	for _, c := range evaEventsARuleCases() {
+		rec := evaRealRecord(b, c.record)
+		if c.derive != nil {
+			rec = evaClone(b, rec)
+			c.derive(b, rec)
+		}
+		events = append(events, evaMustJSON(b, evaWrap(b, rec)))
+	}
+	p := rules.EvaluateParams{At: time.Now(), Counter: &rules.MemoryCounter{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Evaluate(context.Background(), events[i%len(events)], p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkS3DanglingDNSZoneScan: s3-dangling-dns in memory over one
+// hosted zone of 1,000 record sets (10 dangling) and 100 distributions,
+// AWS answered at once: the cost of the playbook's own matching.
+func BenchmarkS3DanglingDNSZoneScan(b *testing.B) {
+	p, err := playbooks.Get("s3-dangling-dns")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := asl.Parse(p.Definition)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var records, dists []any
+	for i := 0; i < 1000; i++ {
+		target := fmt.Sprintf("site-%d.s3.amazonaws.com", i)
+		if i%100 == 0 {
+			target = "secrets.s3-website-us-east-2.amazonaws.com"
+		}
+		records = append(records, map[string]any{"Name": fmt.Sprintf("r%d.example.com.", i), "Type": "CNAME", "TTL": 300,
+			"ResourceRecords": []any{map[string]any{"Value": target}}})
+	}
+	for i := 0; i < 100; i++ {
+		dists = append(dists, map[string]any{"Id": fmt.Sprintf("E%d", i), "ARN": fmt.Sprintf("arn:aws:cloudfront::1:distribution/E%d", i),
+			"Origins": map[string]any{"Quantity": 1, "Items": []any{map[string]any{"Id": "o", "DomainName": fmt.Sprintf("site-%d.s3.amazonaws.com", i)}}}})
+	}
+	answers := map[string]any{
+		"s3:headBucket":                    nil,
+		"route53:listHostedZones":          map[string]any{"HostedZones": []any{map[string]any{"Id": "/hostedzone/Z1", "Name": "example.com."}}, "IsTruncated": false},
+		"route53:listResourceRecordSets":   map[string]any{"ResourceRecordSets": records, "IsTruncated": false},
+		"route53:listTagsForResource":      map[string]any{"ResourceTagSet": map[string]any{"Tags": []any{}}},
+		"route53:changeResourceRecordSets": map[string]any{"ChangeInfo": map[string]any{"Id": "/change/C1", "Status": "PENDING"}},
+		"cloudfront:listDistributions":     map[string]any{"DistributionList": map[string]any{"IsTruncated": false, "Items": dists}},
+	}
+	reg := task.NewRegistry()
+	reg.Register("arn:aws:states:::aws-sdk:*", task.HandlerFunc(func(_ context.Context, call *task.Call) (any, error) {
+		name := strings.TrimPrefix(task.BaseResource(call.Resource), "arn:aws:states:::aws-sdk:")
+		a, ok := answers[name]
+		if !ok || a == nil {
+			return nil, &asl.Error{Name: "S3.NotFoundException", Cause: name}
+		}
+		return a, nil
+	}))
+	reg.Register("steward:*", task.HandlerFunc(func(context.Context, *task.Call) (any, error) { return map[string]any{}, nil }))
+	input := evaDecodeJSONValue(b, evaMustJSON(b, evaWrap(b, evaRealRecord(b, "DeleteBucket__panther__an-s3-bucket-was-deleted.json"))))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := engine.Run(context.Background(), engine.RunParams{Machine: m, Input: input, Tasks: reg})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Status != "SUCCEEDED" {
+			b.Fatalf("%s: %s", res.Error, res.Cause)
+		}
+		if n := len(res.Output.(map[string]any)["deleted"].([]any)); n != 10 {
+			b.Fatalf("deleted %d, want 10", n)
+		}
+	}
+}
+
+// BenchmarkSGOpenIngressEndToEnd: one sg-open-ingress execution per op,
+// durable (SQLite), through the change gate, against the simulated AWS.
+func BenchmarkSGOpenIngressEndToEnd(b *testing.B) {
+	rec := evaClone(b, evaRealRecord(b, "AuthorizeSecurityGroupIngress__panther__security-group-modified.json"))
+	evaSet(b, rec, "0.0.0.0/0", "requestParameters", "ipPermissions", "items", "0", "ipRanges", "items", "0", "cidrIp")
+	account, region := rec["recipientAccountId"].(string), rec["awsRegion"].(string)
+	h := playbooktest.New(b, playbooktest.Options{
+		Accounts:  []playbooktest.Account{{ID: account, Class: "production", Regions: []string{region}}},
+		Stages:    stage.Fixed(stage.Enforce),
+		Playbooks: []*playbooks.Playbook{evaMustPlaybook(b, "sg-open-ingress")},
+		Limits:    func(string) (int, int) { return 0, 0 },
+	})
+	h.NeedSim("seeds security groups")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		group := fmt.Sprintf("sg-%08x", i)
+		if err := h.Sim.AddResources(account, region, awssim.Resources{SecurityGroups: []awssim.SecurityGroup{{ID: group, Name: group,
+			Tags:    awssim.Tags{{Key: "owner", Value: "alice@example.com"}},
+			Ingress: []awssim.SecurityGroupRule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CidrIPv4: "0.0.0.0/0"}}}}}); err != nil {
+			b.Fatal(err)
+		}
+		evaSet(b, rec, group, "requestParameters", "groupId")
+		event := evaWrap(b, rec)
+		b.StartTimer()
+		res := h.Start("sg-open-ingress", event).Wait()
+		if res.Outcome() != "fixed" {
+			b.Fatalf("outcome %q: %s %s", res.Outcome(), res.Error, res.Cause)
+		}
+	}
+}
+
+func evaMustPlaybook(t testing.TB, name string) *playbooks.Playbook {
+	t.Helper()
+	p, err := playbooks.Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
