@@ -1231,7 +1231,10 @@ func TestEventsBPlaybooksOnEveryOutsideEvent(t *testing.T) {
 				ev = w
 			}
 			for _, name := range eventsB {
-				p, _ := playbooks.Get(name)
+				p, err := playbooks.Get(name)
+				if err != nil {
+					t.Fatal(err)
+				}
 				mach, err := asl.Parse(p.Definition)
 				if err != nil {
 					t.Fatal(err)
@@ -1334,5 +1337,59 @@ func BenchmarkIMDSv1EndToEnd(b *testing.B) {
 		if res := run.Wait(); res.Outcome() != "fixed" {
 			b.Fatalf("%s %s", res.Status, res.Output)
 		}
+	}
+}
+
+// TestHubFindingOtherRegion: an EC2.8 finding derived from the real one,
+// its instance moved to us-west-2 (as a cross-region aggregated finding
+// arrives in the aggregation region), is reported, not fixed: steward's
+// calls act in the event's region.
+func TestHubFindingOtherRegion(t *testing.T) {
+	f := evbRead(t, "securityhub/asff/securityhub-cspm__afsbp-ec2-8.json")
+	evbGet(f, "Resources").([]any)[0].(map[string]any)["Region"] = "us-west-2"
+	ev := evbHubEvent(f)
+	ev["region"] = "us-east-1"
+	account := f["AwsAccountId"].(string)
+	h := evbHarness(t, stage.Enforce, account)
+	run := hubRun(t, h, ev)
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" || res.Outcome() != "notified" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	if s := hubStatus(t, h, account, "us-east-1", f["Id"].(string)); s != "NOTIFIED" {
+		t.Errorf("workflow %s, want NOTIFIED", s)
+	}
+	for _, c := range h.Changes(run) {
+		if c.Service == "ec2" {
+			t.Errorf("acted on EC2: %s", c.Action)
+		}
+	}
+}
+
+// TestGuardDutyObserve: in the observe stage the instance keeps its
+// groups; the quarantine is planned.
+func TestGuardDutyObserve(t *testing.T) {
+	ev := evbRead(t, "guardduty/eventbridge/ec2-duty-event__custodian.json")
+	member, region := evbGet(ev, "detail", "accountId").(string), evbGet(ev, "detail", "region").(string)
+	instanceID := evbGet(ev, "detail", "resource", "instanceDetails", "instanceId").(string)
+	h := evbHarness(t, stage.Observe, ev["account"].(string), member)
+	if err := h.Sim.AddResources(member, region, awssim.Resources{
+		Vpcs:           []awssim.Vpc{{ID: "vpc-0a1b2c3d", CidrBlock: "10.0.0.0/16", State: "available"}},
+		SecurityGroups: []awssim.SecurityGroup{{ID: "sg-0a1b2c3d4e5f60718", Name: "app", VpcID: "vpc-0a1b2c3d"}},
+		Instances:      []awssim.Instance{{ID: instanceID, ImageID: "ami-12345678", InstanceType: "t3.micro", State: "running", VpcID: "vpc-0a1b2c3d", SecurityGroupIDs: []string{"sg-0a1b2c3d4e5f60718"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	start := evbStart(t, evbEvaluate(t, evbRules(t), ev, h.Clock.Now(), "", nil), "guardduty-quarantine")
+	run := h.Start("guardduty-quarantine", start.Input)
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	if _, groups, _, _ := evbDescribe(t, h, member, region, instanceID); !slices.Equal(groups, []string{"sg-0a1b2c3d4e5f60718"}) {
+		t.Errorf("observe changed the groups: %v", groups)
+	}
+	if s := evbChanges(h.Changes(run)); !strings.Contains(s, "ModifyInstanceAttribute:call:planned") {
+		t.Errorf("planned changes: %s", s)
 	}
 }
