@@ -212,11 +212,9 @@ func TestTwoLoopsOneStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	var f fires
-	var loops []*Loop
 	var wg sync.WaitGroup
 	for range 2 {
 		l := &Loop{Store: db, Clock: fc, Fire: f.fire, MaxWait: time.Hour, Logf: t.Logf}
-		loops = append(loops, l)
 		wg.Add(1)
 		go func() { defer wg.Done(); l.Run(ctx) }()
 	}
