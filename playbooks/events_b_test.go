@@ -1028,6 +1028,28 @@ func TestOwnerTag(t *testing.T) {
 			},
 			want: func(ev map[string]any) string { return evbGet(ev, "detail", "userIdentity", "arn").(string) },
 		},
+		{
+			name: "real CreateUser (IAM user caller: the ARN)", record: "CreateUser__stratus__persistence-iam-create-admin-user.json",
+			seed: func(t *testing.T, h *playbooktest.Harness, account, _ string, ev map[string]any) {
+				name := evbGet(ev, "detail", "requestParameters", "userName").(string)
+				if err := h.Sim.AddIAM(account, awssim.Resources{Users: []awssim.User{{Name: name}}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			tags: func(t *testing.T, h *playbooktest.Harness, account, _ string, ev map[string]any) map[string]string {
+				c := iam.NewFromConfig(h.AWSConfig(account, "us-east-1"))
+				out, err := c.ListUserTags(h.Context(), &iam.ListUserTagsInput{UserName: aws.String(evbGet(ev, "detail", "requestParameters", "userName").(string))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := map[string]string{}
+				for _, tg := range out.Tags {
+					m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+				}
+				return m
+			},
+			want: func(ev map[string]any) string { return evbGet(ev, "detail", "userIdentity", "arn").(string) },
+		},
 	}
 	pass := 0
 	for _, tt := range tests {
