@@ -214,7 +214,7 @@ func runDemo(ctx context.Context, p demoParams, stdout, stderr io.Writer) (err e
 	}
 	fmt.Fprintf(stdout, "  steward: %s (data %s, log %s)\n", env.BaseURL, dir, logPath)
 
-	d := &demoDriver{env: env, dir: dir, out: stdout}
+	d := &demoDriver{env: env, simURL: org.URL, dir: dir, out: stdout}
 	d.runScans(ctx)
 	d.sendEvents(ctx)
 	d.settle(ctx, p.settle)
@@ -255,10 +255,11 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // demoDriver drives the running steward from inside: its API and event
 // endpoints are called in process, as a client would over HTTP.
 type demoDriver struct {
-	env   *serveEnv
-	dir   string
-	out   io.Writer
-	scans []string
+	env    *serveEnv
+	simURL string
+	dir    string
+	out    io.Writer
+	scans  []string
 }
 
 // call sends a request to steward's JSON API (in process: the routes
@@ -481,5 +482,8 @@ func (d *demoDriver) printNext(ctx context.Context, url, dir string) {
 		}
 		fmt.Fprintf(d.out, "%s\n      %s\n", line, c.why)
 	}
+	fmt.Fprintln(d.out, "Or change the simulated organisation with the AWS CLI, as a developer in the sandbox account, then scan again:")
+	fmt.Fprintf(d.out, "  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws --endpoint-url %s --region us-east-1 ec2 create-volume --availability-zone us-east-1a --size 8\n",
+		demo.SandboxAccessKeyID, demo.SandboxSecretAccessKey, d.simURL)
 	fmt.Fprintln(d.out, "steward keeps serving the simulated organisation until Ctrl-C.")
 }

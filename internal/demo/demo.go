@@ -34,6 +34,10 @@ const (
 	// scenario's credential). They work nowhere else.
 	AccessKeyID     = "AKIASTEWARDDEMO00001"
 	SecretAccessKey = "demo-secret-not-a-real-key"
+	// SandboxAccessKeyID and SandboxSecretAccessKey are a developer's key
+	// in the sandbox account, for trying the AWS CLI against the sim.
+	SandboxAccessKeyID     = "AKIASANDBOXDEMO00001"
+	SandboxSecretAccessKey = "sandbox-secret-not-a-real-key"
 	// RoleTemplate is the role steward assumes in each member account,
 	// as in docs/iam.
 	RoleTemplate = "arn:aws:iam::{account}:role/steward-remediator"
@@ -99,6 +103,7 @@ func Start(now func() time.Time) (*Org, error) {
 	if err := sim.Apply(sc); err != nil {
 		return nil, fmt.Errorf("seed the simulated AWS: %w", err)
 	}
+	sim.ExtendEC2Volumes()
 	url, stop := sim.Start()
 	return &Org{Sim: sim, URL: url, Scenario: sc, stop: stop}, nil
 }
