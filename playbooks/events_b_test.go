@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/stewardhq/steward/internal/asl"
@@ -1039,6 +1040,57 @@ func TestOwnerTag(t *testing.T) {
 			tags: func(t *testing.T, h *playbooktest.Harness, account, _ string, ev map[string]any) map[string]string {
 				c := iam.NewFromConfig(h.AWSConfig(account, "us-east-1"))
 				out, err := c.ListUserTags(h.Context(), &iam.ListUserTagsInput{UserName: aws.String(evbGet(ev, "detail", "requestParameters", "userName").(string))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := map[string]string{}
+				for _, tg := range out.Tags {
+					m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+				}
+				return m
+			},
+			want: func(ev map[string]any) string { return evbGet(ev, "detail", "userIdentity", "arn").(string) },
+		},
+		{
+			name: "real CreateLoadBalancer (elbv2, IAM user caller)", record: "CreateLoadBalancer__awsdocs__elbv2-0.json",
+			seed: func(t *testing.T, h *playbooktest.Harness, account, region string, ev map[string]any) {
+				lb := evbGet(ev, "detail", "responseElements", "loadBalancers").([]any)[0].(map[string]any)
+				if err := h.Sim.AddResources(account, region, awssim.Resources{LoadBalancers: []awssim.LoadBalancer{{ARN: lb["loadBalancerArn"].(string),
+					Name: lb["loadBalancerName"].(string), Type: "application", Scheme: "internet-facing", State: "active", VpcID: lb["vpcId"].(string)}}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			tags: func(t *testing.T, h *playbooktest.Harness, account, region string, ev map[string]any) map[string]string {
+				arn := evbGet(ev, "detail", "responseElements", "loadBalancers").([]any)[0].(map[string]any)["loadBalancerArn"].(string)
+				c := elasticloadbalancingv2.NewFromConfig(h.AWSConfig(account, region))
+				out, err := c.DescribeTags(h.Context(), &elasticloadbalancingv2.DescribeTagsInput{ResourceArns: []string{arn}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := map[string]string{}
+				for _, d := range out.TagDescriptions {
+					for _, tg := range d.Tags {
+						m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+					}
+				}
+				return m
+			},
+			want: func(ev map[string]any) string { return evbGet(ev, "detail", "userIdentity", "arn").(string) },
+		},
+		{
+			name: "real CreateRole", record: "CreateRole__stratus__persistence-iam-create-backdoor-role.json",
+			seed: func(t *testing.T, h *playbooktest.Harness, account, _ string, ev map[string]any) {
+				trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+				if err := h.Sim.AddIAM(account, awssim.Resources{Roles: []awssim.Role{
+					{Name: "steward-remediator", AssumeRolePolicyDocument: trust},
+					{Name: evbGet(ev, "detail", "requestParameters", "roleName").(string), AssumeRolePolicyDocument: trust},
+				}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			tags: func(t *testing.T, h *playbooktest.Harness, account, _ string, ev map[string]any) map[string]string {
+				c := iam.NewFromConfig(h.AWSConfig(account, "us-east-1"))
+				out, err := c.ListRoleTags(h.Context(), &iam.ListRoleTagsInput{RoleName: aws.String(evbGet(ev, "detail", "requestParameters", "roleName").(string))})
 				if err != nil {
 					t.Fatal(err)
 				}
