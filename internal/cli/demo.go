@@ -425,9 +425,18 @@ func (d *demoDriver) report(ctx context.Context) error {
 				fmt.Fprintf(d.out, "  %s: %v\n", id, err)
 				continue
 			}
-			line := fmt.Sprintf("  %s (%s): %s, %d accounts x regions, %d resources listed", v.Playbook, id, strings.ToLower(v.Status), v.Targets, v.Listed)
-			if len(v.Summary) > 0 && string(v.Summary) != "null" {
-				line += ", summary " + string(v.Summary)
+			line := fmt.Sprintf("  %s (%s): %s in %d account-regions, %d resources listed", v.Playbook, id, strings.ToLower(v.Status), v.Targets, v.Listed)
+			var sum map[string]int
+			if json.Unmarshal(v.Summary, &sum) == nil && len(sum) > 0 {
+				var parts []string
+				for _, k := range []string{"fixed", "planned", "exception", "waitingApproval", "compliant", "kept", "notified", "running", "failed", "other"} {
+					if sum[k] > 0 {
+						parts = append(parts, fmt.Sprintf("%s %d", k, sum[k]))
+					}
+				}
+				if len(parts) > 0 {
+					line += ": " + strings.Join(parts, ", ")
+				}
 			}
 			if v.Error != "" {
 				line += ", error: " + v.Error

@@ -13,19 +13,23 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward/internal/demo"
+	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/store/storesqlite"
+	"github.com/stewardhq/steward/playbooks"
 )
 
-// TestDemo runs steward demo in process until it has reported, then stops
-// it and checks that what it printed is what its store holds.
-func TestDemo(t *testing.T) {
+// runDemoUntilReport runs steward demo in process until it has printed
+// its report, stops it, and returns what it printed and what its store
+// holds.
+func runDemoUntilReport(t *testing.T, stage string) (string, *demo.Report) {
+	t.Helper()
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out := &demoOutput{}
 	done := make(chan error, 1)
 	go func() {
-		done <- runDemo(ctx, demoParams{addr: "127.0.0.1:0", dataDir: dir, settle: 45 * time.Second}, out, out)
+		done <- runDemo(ctx, demoParams{addr: "127.0.0.1:0", dataDir: dir, stage: stage, settle: 45 * time.Second}, out, out)
 	}()
 	for !strings.Contains(out.String(), "keeps serving") {
 		select {
@@ -40,12 +44,6 @@ func TestDemo(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	text := out.String()
-	t.Logf("demo output:\n%s", text)
-	if !strings.HasPrefix(text, demoBanner) {
-		t.Fatal("the demo must open by saying it is simulated")
-	}
-
 	st, err := storesqlite.Open(filepath.Join(dir, storeFile), storesqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +52,17 @@ func TestDemo(t *testing.T) {
 	r, err := demo.Collect(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out.String(), r
+}
+
+// TestDemo checks that the demo says it is simulated and that what it
+// reports is what its store holds.
+func TestDemo(t *testing.T) {
+	text, r := runDemoUntilReport(t, "")
+	t.Logf("demo output:\n%s", text)
+	if !strings.HasPrefix(text, demoBanner) {
+		t.Fatal("the demo must open by saying it is simulated")
 	}
 	c := r.Counts()
 	want := map[string]int{
@@ -80,6 +89,9 @@ func TestDemo(t *testing.T) {
 	if c.Events != len(evs) {
 		t.Errorf("store has %d events, the demo sends %d", c.Events, len(evs))
 	}
+	if len(playbooks.All()) > 0 && (c.Executions == 0 || c.EventsStarted == 0) {
+		t.Errorf("the catalogue has %d playbooks but the demo started %d executions (%d from events)", len(playbooks.All()), c.Executions, c.EventsStarted)
+	}
 	for _, e := range r.Executions {
 		if e.Resource != "" && !strings.Contains(text, e.Resource) {
 			t.Errorf("execution %s about %s is not in the report", e.Name, e.Resource)
@@ -92,6 +104,25 @@ func TestDemo(t *testing.T) {
 	}
 	fmt.Printf("demo: %d events (%d started a playbook), %d executions, %d changes made, %d planned, %d approvals waiting\n",
 		c.Events, c.EventsStarted, c.Executions, c.Applied, c.Planned, c.Approvals)
+}
+
+// TestDemoObserve runs the demo in the observe stage: steward plans and
+// changes nothing.
+func TestDemoObserve(t *testing.T) {
+	text, r := runDemoUntilReport(t, "observe")
+	if !strings.Contains(text, "stage: observe in every account") {
+		t.Fatalf("output does not name the stage:\n%s", text)
+	}
+	for _, ch := range r.Changes {
+		if ch.Status != store.StatusPlanned {
+			t.Errorf("observe stage, yet change %s %s:%s on %s is %s", ch.ID, ch.Service, ch.Action, ch.Resource, ch.Status)
+		}
+	}
+	c := r.Counts()
+	if len(playbooks.All()) > 0 && c.Planned == 0 {
+		t.Errorf("observe stage planned nothing:\n%s", text)
+	}
+	t.Logf("observe: %d executions, %d changes planned, none made", c.Executions, c.Planned)
 }
 
 // demoOutput collects what the demo prints, safe to read while it writes.
