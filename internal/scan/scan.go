@@ -324,13 +324,44 @@ func (r *Runner) run(ctx context.Context, req Request, sc *store.Scan, targets [
 }
 
 // scanTarget pages through the list call in one target and starts an
-// execution per item, page by page.
+// execution per item. Listing runs one page ahead of starting, so the
+// rate limiter's waits and the starts overlap.
 func (r *Runner) scanTarget(ctx context.Context, req Request, scanID, smARN string, t cloud.Target, p *progress, sem chan struct{}, saved func()) error {
-	ctx = cloud.WithTarget(ctx, t)
-	spec := req.Spec
+	ctx, cancel := context.WithCancel(cloud.WithTarget(ctx, t))
+	defer cancel()
+	pages := make(chan []any, 1)
+	listErr := make(chan error, 1)
+	go func() {
+		defer close(pages)
+		listErr <- r.listPages(ctx, req.Spec, func(items []any) bool {
+			p.listed.Add(int64(len(items)))
+			select {
+			case pages <- items:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	for items := range pages {
+		if err := r.startAll(ctx, req, scanID, smARN, t, items, p, sem); err != nil {
+			cancel()
+			for range pages {
+			}
+			<-listErr
+			return err
+		}
+		saved()
+	}
+	return <-listErr
+}
+
+// listPages calls the spec's list call page after page, handing each
+// page's items to page until it returns false or the pages end.
+func (r *Runner) listPages(ctx context.Context, spec Spec, page func(items []any) bool) error {
 	token := ""
 	seenTokens := map[string]bool{}
-	for page := 1; ; page++ {
+	for n := 1; ; n++ {
 		params := maps.Clone(spec.Parameters)
 		if params == nil {
 			params = map[string]any{}
@@ -340,21 +371,18 @@ func (r *Runner) scanTarget(ctx context.Context, req Request, scanID, smARN stri
 		}
 		out, err := r.Lister.Invoke(ctx, &task.Call{Resource: spec.Resource(), Input: params})
 		if err != nil {
-			return fmt.Errorf("%s:%s page %d: %w", spec.Service, spec.Action, page, err)
+			return fmt.Errorf("%s:%s page %d: %w", spec.Service, spec.Action, n, err)
 		}
 		m, _ := out.(map[string]any)
-		items := spec.items(m)
-		p.listed.Add(int64(len(items)))
-		if err := r.startAll(ctx, req, scanID, smARN, t, items, p, sem); err != nil {
-			return err
+		if !page(spec.items(m)) {
+			return ctx.Err()
 		}
-		saved()
 		token, _ = m[spec.outputToken()].(string)
 		if token == "" {
 			return nil
 		}
 		if seenTokens[token] {
-			return fmt.Errorf("%s:%s page %d: the API returned the token %q twice; stopping", spec.Service, spec.Action, page, token)
+			return fmt.Errorf("%s:%s page %d: the API returned the token %q twice; stopping", spec.Service, spec.Action, n, token)
 		}
 		seenTokens[token] = true
 	}

@@ -444,8 +444,8 @@ func TestInterruptedScanResumes(t *testing.T) {
 		t.Fatal("an interrupted scan reported no error")
 	}
 	got, err := e.db.GetScan(context.Background(), "scan-cut")
-	if err != nil || got.Status != store.ScanRunning || sc.Started == 0 || sc.Started >= 24 {
-		t.Fatalf("after the cut: %+v %v; want RUNNING, some started", got, err)
+	if err != nil || got.Status != store.ScanRunning || sc.Started >= 24 {
+		t.Fatalf("after the cut: %+v %v; want RUNNING, not all started", got, err)
 	}
 	done, err := e.runner.Run(context.Background(), Request{ID: "scan-cut", Playbook: "ebs-unused", Spec: spec})
 	if err != nil || done.Status != store.ScanSucceeded {
