@@ -638,6 +638,23 @@ func TestS3DanglingDNS(t *testing.T) {
 		}
 	}))
 
+	evaScore.add(t, t.Run("the account has the bucket again", func(t *testing.T) {
+		h := evaEventsAHarness(t, account, region, stage.Enforce)
+		seed(t, h)
+		if err := h.Sim.AddBuckets(account, awssim.Bucket{Name: bucket, Region: region}); err != nil {
+			t.Fatal(err)
+		}
+		before := evaZoneRecords(h, account)
+		run := evaStartFromEvent(t, h, event, "s3-dangling-dns")
+		evaFinish(t, run, "compliant")
+		if got := evaZoneRecords(h, account); strings.Join(got, "\n") != strings.Join(before, "\n") {
+			t.Fatalf("records changed:\n%s", strings.Join(got, "\n"))
+		}
+		if c := evaChangesOf(t, h, run); len(c) != 0 {
+			t.Fatalf("changes %v", c)
+		}
+	}))
+
 	evaScore.add(t, t.Run("no name points at the bucket", func(t *testing.T) {
 		h := evaEventsAHarness(t, account, region, stage.Enforce)
 		if err := h.Sim.AddHostedZones(account, awssim.HostedZone{Name: "example.com.", Records: []awssim.RecordSet{
