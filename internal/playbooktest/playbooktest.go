@@ -385,7 +385,7 @@ func (h *Harness) Start(playbook string, input any) *Run {
 }
 
 // WaitTimeout bounds Wait and WaitToken in real time.
-var WaitTimeout = 20 * time.Second
+var WaitTimeout = time.Minute
 
 // Wait waits until the run is no longer RUNNING and returns it; the test
 // fails when it does not finish within WaitTimeout (a run parked on a Wait
