@@ -51,7 +51,9 @@ func (l *logBuf) Logf(format string, args ...any) {
 	l.lines = append(l.lines, fmt.Sprintf(format, args...))
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvB(t) }
+
+func newEnvB(t testing.TB) *env {
 	t.Helper()
 	fc := clock.NewFake(t0)
 	s := awssim.New(awssim.Options{Now: fc.Now})

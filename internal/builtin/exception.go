@@ -29,7 +29,7 @@ type ExceptionTag struct {
 var ErrBadExceptionTag = errors.New("exception tag must be YYYY-MM-DD or an RFC 3339 time, optionally followed by ;reason")
 
 // ParseExceptionTag reads a <prefix>exception value: "YYYY-MM-DD" (in force
-// through that day, UTC) or an RFC 3339 time, optionally followed by
+// through that day, UTC) or an RFC 3339 time (to the second), optionally followed by
 // ";reason". Spaces around the parts are ignored.
 func ParseExceptionTag(v string) (ExceptionTag, error) {
 	date, reason, _ := strings.Cut(v, ";")
@@ -39,7 +39,8 @@ func ParseExceptionTag(v string) (ExceptionTag, error) {
 		return ExceptionTag{Until: t.AddDate(0, 0, 1), Reason: reason}, nil
 	}
 	if t, err := time.Parse(time.RFC3339, date); err == nil {
-		return ExceptionTag{Until: t.UTC(), Reason: reason}, nil
+		// Whole seconds: what FormatExceptionTag writes back.
+		return ExceptionTag{Until: t.UTC().Truncate(time.Second), Reason: reason}, nil
 	}
 	return ExceptionTag{}, fmt.Errorf("%q: %w", v, ErrBadExceptionTag)
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/stewardhq/steward/internal/store/storesqlite"
 )
 
-func openStore(t *testing.T) *storesqlite.DB {
+func openStore(t *testing.T) *storesqlite.DB { return openStoreB(t) }
+
+func openStoreB(t testing.TB) *storesqlite.DB {
 	t.Helper()
 	db, err := storesqlite.Open(filepath.Join(t.TempDir(), "steward.db"), storesqlite.Options{Synchronous: "NORMAL"})
 	if err != nil {

@@ -93,7 +93,7 @@ func ParseUntil(s string) (time.Time, error) {
 		return t.AddDate(0, 0, 1), nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
+		return t.UTC().Truncate(time.Second), nil
 	}
 	return time.Time{}, fmt.Errorf("until %q: write YYYY-MM-DD or an RFC 3339 time", s)
 }
