@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -77,14 +78,26 @@ func catches(list []string, name string) bool {
 
 func TestSDKTaskEC2Volumes(t *testing.T) {
 	e := newEnv(t)
+	if e.sim != nil {
+		e.sim.ExtendEC2Volumes() // the sim's CreateVolume, so the test is the same on every endpoint
+	}
 	c := e.cloud(t, nil)
 	acct, region := testAccounts[0], testRegions[0]
-	e.seedVolumes(t, c, acct, region, 3, map[string]string{"team": "blue"})
-	e.seedVolumes(t, c, acct, region, 2, map[string]string{"team": "red"})
 	ctx := WithTarget(context.Background(), Target{Account: acct, Region: region})
+	// The volumes are made through the aws-sdk task's CreateVolume, as on
+	// any AWS-compatible endpoint; the run's own tag values keep volumes
+	// left by earlier runs on a shared endpoint out of the counts.
+	run := fmt.Sprintf("%x", time.Now().UnixNano())
+	for _, team := range []string{"blue", "blue", "blue", "red", "red"} {
+		out := mustInvoke(t, c, ctx, "arn:aws:states:::aws-sdk:ec2:createVolume",
+			`{"AvailabilityZone":"`+region+`a","Size":8,"VolumeType":"gp3","TagSpecifications":[{"ResourceType":"volume","Tags":[{"Key":"team","Value":"`+team+`-`+run+`"}]}]}`)
+		if id, _ := out["VolumeId"].(string); !strings.HasPrefix(id, "vol-") || out["AvailabilityZone"] != region+"a" {
+			t.Fatalf("createVolume result: %v", out)
+		}
+	}
 
 	out := mustInvoke(t, c, ctx, "arn:aws:states:::aws-sdk:ec2:describeVolumes",
-		`{"Filters":[{"Name":"tag:team","Values":["blue"]}],"MaxResults":1000}`)
+		`{"Filters":[{"Name":"tag:team","Values":["blue-`+run+`"]}],"MaxResults":1000}`)
 	vols, _ := out["Volumes"].([]any)
 	if len(vols) != 3 {
 		t.Fatalf("describeVolumes with a tag filter: %d volumes, want 3: %v", len(vols), out)
