@@ -175,6 +175,11 @@ func sgRead(egress bool) func(ctx context.Context, r reader, p obj, result any) 
 			return nil, err
 		}
 		g := get(out, "SecurityGroups.0")
+		for _, x := range asList(out["SecurityGroups"]) {
+			if (str(p, "GroupId") != "" && str(x, "GroupId") == str(p, "GroupId")) || (str(p, "GroupId") == "" && str(x, "GroupName") == str(p, "GroupName")) {
+				g = x
+			}
+		}
 		st := obj{"GroupId": str(g, "GroupId"), field: sortedByJSON(asList(get(g, field)))}
 		if ids := asList(p["SecurityGroupRuleIds"]); len(ids) > 0 && result == nil {
 			rules, err := r(ctx, "ec2", "DescribeSecurityGroupRules", obj{"SecurityGroupRuleIds": ids})
@@ -245,9 +250,19 @@ func instanceRead(ctx context.Context, r reader, p obj) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	asked := map[string]bool{}
+	for _, id := range ids {
+		if s, ok := id.(string); ok {
+			asked[s] = true
+		}
+	}
 	var insts []any
 	for _, res := range asList(out["Reservations"]) {
-		insts = append(insts, asList(get(res, "Instances"))...)
+		for _, i := range asList(get(res, "Instances")) {
+			if asked[str(i, "InstanceId")] {
+				insts = append(insts, i)
+			}
+		}
 	}
 	return insts, nil
 }
@@ -390,9 +405,15 @@ func addEC2() {
 		if err != nil {
 			return nil, err
 		}
+		asked := map[string]bool{}
+		for _, id := range strs(p, "InstanceIds") {
+			asked[id] = true
+		}
 		st := obj{}
 		for _, i := range insts {
-			st[str(i, "InstanceId")] = settledState(str(i, "State.Name"))
+			if asked[str(i, "InstanceId")] {
+				st[str(i, "InstanceId")] = settledState(str(i, "State.Name"))
+			}
 		}
 		return obj{"States": st}, nil
 	}
@@ -902,7 +923,9 @@ func addOthers() {
 		return obj{"DBInstanceStatus": settledState(str(out, "DBInstances.0.DBInstanceStatus"))}, nil
 	}
 	add("rds:StopDBInstance", recipe{read: dbRead, undo: func(p obj, before, _ any) Undo {
-		if before != nil && str(before, "DBInstanceStatus") != "available" {
+		// StopDBInstance stops only an available instance; one already
+		// stopped stays so.
+		if s := str(before, "DBInstanceStatus"); s == "stopped" {
 			return calls()
 		}
 		return calls(call("rds", "StartDBInstance", obj{"DBInstanceIdentifier": str(p, "DBInstanceIdentifier")}))
