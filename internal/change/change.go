@@ -5,7 +5,7 @@
 //
 // The gate wraps the aws-sdk task handler (arn:aws:states:::aws-sdk:*).
 // Read-only calls (actions beginning Describe, List, Get, Lookup, Head,
-// Search) pass through. A mutating call runs in the stage of its playbook
+// Search, BatchGet, Simulate) pass through. A mutating call runs in the stage of its playbook
 // in its account's class (stage.Effective):
 //
 //   - observe and notify: the call is not made. A planned change is
@@ -182,8 +182,10 @@ func (g *Gate) Store() store.ChangeStore { return g.cfg.Store }
 
 func (g *Gate) now() time.Time { return g.cfg.Clock.Now().UTC() }
 
-// readOnlyPrefixes begin the actions that change nothing.
-var readOnlyPrefixes = []string{"Describe", "List", "Get", "Lookup", "Head", "Search"}
+// readOnlyPrefixes begin the actions that change nothing: the contract's
+// Describe, List, Get, Lookup, Head and Search, plus BatchGet (securityhub,
+// config...) and Simulate (iam:SimulatePrincipalPolicy), which only read.
+var readOnlyPrefixes = []string{"Describe", "List", "Get", "Lookup", "Head", "Search", "BatchGet", "Simulate"}
 
 // ReadOnly reports whether an action (camelCase or PascalCase) only reads.
 func ReadOnly(service, action string) bool {

@@ -532,7 +532,8 @@ func TestReadOnly(t *testing.T) {
 	}{
 		{"describeVolumes", true}, {"ListBuckets", true}, {"getCallerIdentity", true}, {"lookupEvents", true},
 		{"headObject", true}, {"searchResources", true}, {"deleteVolume", false}, {"Getaway", false},
-		{"putBucketPolicy", false}, {"listing", false}, {"", false},
+		{"putBucketPolicy", false}, {"listing", false}, {"", false}, {"batchGetSecurityControls", true},
+		{"simulatePrincipalPolicy", true}, {"batchUpdateFindings", false},
 	} {
 		if got := ReadOnly("x", tc.action); got != tc.want {
 			t.Errorf("ReadOnly(%q) = %v", tc.action, got)
