@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stewardhq/steward/internal/stage"
@@ -155,9 +156,13 @@ func TestRecipesRoundTrip(t *testing.T) {
 			steps: []step{{sdk + "securityhub:batchUpdateFindings", `{"FindingIdentifiers":[{"Id":"f-1","ProductArn":"arn:aws:securityhub:us-east-1::product/aws/securityhub"}],"Workflow":{"Status":"RESOLVED"},"Note":{"Text":"fixed by steward","UpdatedBy":"steward"}}`}},
 			probe: probe{"securityhub", "GetFindings", `{"Filters":{"Id":[{"Value":"f-1","Comparison":"EQUALS"}]}}`, "Findings.0.Workflow.Status"}},
 	}
-	pass := 0
+	var pass atomic.Int32
+	t.Cleanup(func() {
+		t.Logf("recipes round trip (apply in enforce, rollback, state back): %d/%d pass", pass.Load(), len(cases))
+	})
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, nil)
 			exec := execARN("pb", fmt.Sprint("e", i))
 			before := e.probe(t, tc.probe)
@@ -196,10 +201,9 @@ func TestRecipesRoundTrip(t *testing.T) {
 					t.Fatalf("not marked rolled back: %+v", c)
 				}
 			}
-			pass++
+			pass.Add(1)
 		})
 	}
-	t.Logf("recipes round trip (apply in enforce, rollback, state back): %d/%d pass", pass, len(cases))
 }
 
 func TestIrreversiblePointsAtSnapshotAndRefusesRollback(t *testing.T) {
