@@ -1,16 +1,23 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/stewardhq/steward/internal/api"
 	"github.com/stewardhq/steward/internal/awssim"
+	"github.com/stewardhq/steward/internal/builtin"
+	"github.com/stewardhq/steward/internal/cloud"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/playbooks"
 )
 
 // TestExceptionsThroughServe grants, lists and revokes exceptions with
@@ -116,5 +123,63 @@ func TestExceptionsThroughServe(t *testing.T) {
 	code, out, _ = run("exceptions", "ls", "--all", "--resource", devVol)
 	if code != 0 || !strings.Contains(out, "revoked by carol@example.com") {
 		t.Errorf("ls --all: %d %s", code, out)
+	}
+}
+
+// TestRecheckFindsTheScanItem: when an exception ends, the loop finds the
+// resource as the playbook's scan lists it (so the playbook gets the
+// input a scheduled scan gives it), and nothing for a resource the scan
+// no longer lists.
+func TestRecheckFindsTheScanItem(t *testing.T) {
+	const account = "111122223333"
+	sim := awssim.New(awssim.Options{})
+	if err := sim.AddAccount(awssim.AccountInfo{ID: account, Name: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.AddCredential(awssim.Credential{AccessKeyID: "AKIDSTEWARD", SecretAccessKey: "secret", Account: account}); err != nil {
+		t.Fatal(err)
+	}
+	vols := []awssim.Volume{{ID: "vol-in-use", Size: 8, State: "in-use",
+		Attachments: []awssim.VolumeAttachment{{InstanceID: "i-0123456789abcdef0", Device: "/dev/sdf", State: "attached"}}}}
+	for i := 0; i < 30; i++ {
+		vols = append(vols, awssim.Volume{ID: fmt.Sprintf("vol-%03d", i), Size: 8, State: "available"})
+	}
+	if err := sim.AddResources(account, "us-east-1", awssim.Resources{Volumes: vols}); err != nil {
+		t.Fatal(err)
+	}
+	url, stop := sim.Start()
+	defer stop()
+	c, err := cloud.New(context.Background(), cloud.Config{Endpoint: url, Credentials: credentials.NewStaticCredentialsProvider("AKIDSTEWARD", "secret", ""),
+		Inventory: cloud.NewInventory([]cloud.Account{{ID: account, Class: "development", Regions: []string{"us-east-1"}}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := playbooks.Get("ebs-unused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := specOfPlaybook(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Parameters = maps.Clone(spec.Parameters) // the playbook's own map is shared
+	spec.Parameters["MaxResults"] = 5             // several pages
+	ctx := cloud.WithTarget(context.Background(), cloud.Target{Account: account, Region: "us-east-1"})
+	for _, c2 := range []struct {
+		id    string
+		found bool
+	}{{"vol-027", true}, {"vol-in-use", false}, {"vol-gone", false}} {
+		w, err := builtin.Locate("arn:aws:ec2:us-east-1:"+account+":volume/"+c2.id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		item, err := findScanItem(ctx, c, spec, w)
+		if err != nil {
+			t.Fatalf("%s: %v", c2.id, err)
+		}
+		m, _ := item.(map[string]any)
+		if c2.found != (m != nil) || (m != nil && m["VolumeId"] != c2.id) {
+			t.Errorf("%s: %v, want found=%v", c2.id, item, c2.found)
+		}
 	}
 }
