@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stewardhq/steward/internal/awssim"
+	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/internal/store/storesqlite"
 	"github.com/stewardhq/steward/playbooks"
 )
 
@@ -132,5 +136,36 @@ func TestRunCatalogueDryRun(t *testing.T) {
 	calls := sim.Calls()
 	if calls["ec2:DeleteVolume"] != 0 || calls["ec2:CreateSnapshot"] != 0 {
 		t.Errorf("a dry run changed AWS: %v", calls)
+	}
+}
+
+// TestServeCreatesCatalogue starts steward serve twice on one data
+// directory: the first start creates a state machine per enabled playbook
+// (named as the playbook, with its definition), the second finds them
+// unchanged.
+func TestServeCreatesCatalogue(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 2; i++ {
+		p := startServe(t, dir)
+		p.stop(t)
+	}
+	st, err := storesqlite.Open(filepath.Join(dir, storeFile), storesqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sms, _, err := st.ListStateMachines(context.Background(), store.ListParams{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*store.StateMachine{}
+	for _, sm := range sms {
+		byName[sm.Name] = sm
+	}
+	for _, pb := range playbooks.All() {
+		sm := byName[pb.Name]
+		if sm == nil || sm.Definition != string(pb.Definition) || sm.Revision != 1 {
+			t.Errorf("playbook %s: state machine %+v", pb.Name, sm)
+		}
 	}
 }

@@ -52,23 +52,21 @@ func startCatalog(ctx context.Context, env *serveEnv) error {
 	for _, p := range cat.EnabledPlaybooks() {
 		arn := env.Engine.StateMachineARN(p.Name)
 		def := string(p.Definition)
-		_, err := env.Engine.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: p.Name, Definition: def})
+		sm, err := env.Engine.DescribeStateMachine(ctx, arn)
 		switch {
+		case err == nil && sm.Definition == def:
 		case err == nil:
+			if _, err := env.Engine.UpdateStateMachine(ctx, engine.UpdateStateMachineInput{ARN: arn, Definition: def}); err != nil {
+				return fmt.Errorf("playbook %s: update its state machine: %w", p.Name, err)
+			}
+			updated++
+		case errors.Is(err, engine.ErrStateMachineDoesNotExist):
+			if _, err := env.Engine.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: p.Name, Definition: def}); err != nil {
+				return fmt.Errorf("playbook %s: create its state machine: %w", p.Name, err)
+			}
 			created++
-		case errors.Is(err, engine.ErrStateMachineAlreadyExists):
-			sm, derr := env.Engine.DescribeStateMachine(ctx, arn)
-			if derr != nil {
-				return fmt.Errorf("playbook %s: %w", p.Name, derr)
-			}
-			if sm.Definition != def {
-				if _, err := env.Engine.UpdateStateMachine(ctx, engine.UpdateStateMachineInput{ARN: arn, Definition: def}); err != nil {
-					return fmt.Errorf("playbook %s: update its state machine: %w", p.Name, err)
-				}
-				updated++
-			}
 		default:
-			return fmt.Errorf("playbook %s: create its state machine: %w", p.Name, err)
+			return fmt.Errorf("playbook %s: %w", p.Name, err)
 		}
 	}
 	if env.Rules != nil {
