@@ -5,12 +5,19 @@
 // registry steward serve has: the basics, the aws-sdk integration behind
 // the change gate, the steward:* built-ins and steward:approval.
 //
-//	h := playbooktest.New(t, playbooktest.Options{})
-//	h.Seed(...)                                  // or h.Sim.AddResources / h.EC2(account, region)
-//	run := h.Start("ebs-unused", map[string]any{"account": "111111111111", "region": "us-east-1", "resource": vol})
-//	out := run.Wait()                            // the execution, finished
+//	h := playbooktest.New(t, playbooktest.Options{Stages: cat})  // cat: a *catalog.Catalog, or nil for enforce
+//	h.Sim.AddResources(playbooktest.Development, "us-east-1", awssim.Resources{...})
+//	run := h.Start("ebs-unused", map[string]any{"account": playbooktest.Development, "region": "us-east-1", "resource": vol})
+//	res := run.Wait()                            // the execution, finished: res.Status, res.Outcome(), res.Out
 //	h.Changes(run)                               // its change records
-//	h.Rollback(run)                              // undo them
+//	h.Rollback(run)                              // undo them through the change gate
+//	runs := h.Scan("ebs-unused", playbooktest.ScanOptions{})  // a scheduled playbook's scan
+//
+// Approvals: run.WaitToken("Ask the owner") returns the task token a
+// steward:approval state waits on; answer it with h.SendTaskSuccess, decide
+// through h.Approvals.Decide, or let h.Advance pass the deadline. Notices
+// sent (to anyone but the log) are in h.Notices. Seed and assert with the
+// SDK through h.AWSConfig(account, region), or with h.Sim.
 //
 // Time: the engine, the sim and the built-ins share one clock.Fake (h.Clock),
 // starting at Options.Start. Advance moves it (timers fire, approvals reach
