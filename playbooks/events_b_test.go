@@ -806,8 +806,14 @@ func TestHubFindingNotify(t *testing.T) {
 // after the state's timer was set.
 func evbWaitEntered(t testing.TB, run *playbooktest.Run, state string) {
 	t.Helper()
+	evbWaitEnteredN(t, run, state, 1)
+}
+
+// evbWaitEnteredN waits until n iterations (of a Map) entered the state.
+func evbWaitEnteredN(t testing.TB, run *playbooktest.Run, state string, n int) {
+	t.Helper()
 	deadline := time.Now().Add(playbooktest.WaitTimeout)
-	for !strings.Contains(run.History(), "name:"+state+"]") {
+	for strings.Count(run.History(), "name:"+state+"]") < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("the run never entered %q\n%s", state, evbHistory(run))
 		}
@@ -1465,5 +1471,60 @@ func TestGuardDutyObserve(t *testing.T) {
 	}
 	if s := evbChanges(h.Changes(run)); !strings.Contains(s, "ModifyInstanceAttribute:call:planned") {
 		t.Errorf("planned changes: %s", s)
+	}
+}
+
+// TestEC2ManualLaunchTwoInstances: a launch of two instances (derived: the
+// real record's instance listed twice, the second with another id) puts
+// both in one quarantine group and asks about each.
+func TestEC2ManualLaunchTwoInstances(t *testing.T) {
+	ev := evbCloudTrail(t, launchRecord, func(rec map[string]any) {
+		evbAsPerson(person)(rec)
+		items := evbGet(rec, "responseElements", "instancesSet").(map[string]any)
+		list := items["items"].([]any)
+		second := map[string]any{}
+		for k, v := range list[0].(map[string]any) {
+			second[k] = v
+		}
+		second["instanceId"] = "i-0f7c711dc84bedda1"
+		items["items"] = append(list, second)
+	})
+	account, region := ev["account"].(string), ev["region"].(string)
+	h := evbHarness(t, stage.Enforce, account)
+	ins := evbSeedLaunch(t, h, account, region, ev, "optional", "dev-profile", "dev-app")
+	start := evbStart(t, evbEvaluate(t, evbRules(t), ev, h.Clock.Now(), "", nil), "ec2-manual-launch")
+	run := h.Start("ec2-manual-launch", start.Input)
+	deadline := time.Now().Add(playbooktest.WaitTimeout)
+	for len(run.Tokens()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("tokens %v\n%s", run.Tokens(), evbHistory(run))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	var quarantine []string
+	for _, in := range ins {
+		_, groups, _, _ := evbDescribe(t, h, account, region, in.ID)
+		if len(groups) != 1 {
+			t.Fatalf("%s groups %v", in.ID, groups)
+		}
+		quarantine = append(quarantine, groups[0])
+	}
+	if quarantine[0] != quarantine[1] || slices.Contains(ins[0].Groups, quarantine[0]) {
+		t.Errorf("quarantine groups %v", quarantine)
+	}
+	for _, tok := range run.Tokens() {
+		run.WaitToken(tok.State)
+		h.SendTaskSuccess(tok.Token, map[string]any{"decision": "approve", "by": person, "channel": "cli"})
+	}
+	evbWaitEnteredN(t, run, "Wait a month", 2)
+	h.Advance(31 * 24 * time.Hour)
+	res := run.Wait()
+	if res.Status != "SUCCEEDED" || res.Outcome() != "fixed" {
+		t.Fatalf("run: %s %s %s output %s\n%s", res.Status, res.Error, res.Cause, res.Output, evbHistory(run))
+	}
+	for _, in := range ins {
+		if state, _, _, _ := evbDescribe(t, h, account, region, in.ID); state != "terminated" && state != "shutting-down" && state != "gone" {
+			t.Errorf("%s after the month: %s", in.ID, state)
+		}
 	}
 }
