@@ -69,11 +69,21 @@ func newDeciding(t *testing.T, h *playbooktest.Harness) *deciding {
 // approvalOf returns the pending approval of a run.
 func (d *deciding) approvalOf(t *testing.T, run *playbooktest.Run) *store.Approval {
 	t.Helper()
-	list, err := d.h.Store.ListApprovals(d.h.Context(), store.ApprovalFilter{ExecutionARN: run.ARN, Status: store.ApprovalPending})
-	if err != nil || len(list) != 1 {
-		t.Fatalf("approvals of %s: %v %v", run.ARN, list, err)
+	// The harness notes the token before the task records its approval.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		list, err := d.h.Store.ListApprovals(d.h.Context(), store.ApprovalFilter{ExecutionARN: run.ARN, Status: store.ApprovalPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 1 {
+			return list[0]
+		}
+		if len(list) > 1 || time.Now().After(deadline) {
+			t.Fatalf("approvals of %s: %v", run.ARN, list)
+		}
+		time.Sleep(time.Millisecond)
 	}
-	return list[0]
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
