@@ -240,12 +240,6 @@ func (e *env) read(t testing.TB, service, action, params string) obj {
 	return asObj(normalize(out))
 }
 
-// look returns the JSON of the value at path of a read.
-func (e *env) look(t testing.TB, service, action, params, path string) string {
-	t.Helper()
-	return string(encode(get(e.read(t, service, action, params), path)))
-}
-
 func (e *env) changes(t testing.TB, exec string) []*store.Change {
 	t.Helper()
 	list, err := e.db.ListChanges(context.Background(), store.ChangeFilter{ExecutionARN: exec})

@@ -186,7 +186,7 @@ func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Chang
 	}
 	rec.Before = encode(before)
 	rec.Status = store.StatusPending
-	id := rec.ID
+	var id string
 	if prior != nil {
 		id = prior.ID
 	} else {

@@ -26,9 +26,7 @@ var (
 )
 
 // changeGateFor returns the change gate of a serve environment, built once
-// (and registered over env.Tasks by the changes part's setup). Parts that
-// record plans (the built-in tasks' steward:notify) use it through
-// changePlansFor.
+// (and registered over env.Tasks by the changes part's setup).
 func changeGateFor(env *serveEnv) (*change.Gate, error) {
 	changeGatesMu.Lock()
 	defer changeGatesMu.Unlock()
@@ -69,7 +67,8 @@ func changeGateFor(env *serveEnv) (*change.Gate, error) {
 	return g, nil
 }
 
-// builtinPlans adapts the gate to builtin.Plans.
+// builtinPlans adapts the gate to builtin.Plans (steward:notify records
+// its planned notices with it).
 type builtinPlans struct{ g *change.Gate }
 
 func (p builtinPlans) RecordPlan(ctx context.Context, call *task.Call, pl builtin.Plan) (string, error) {
@@ -79,16 +78,6 @@ func (p builtinPlans) RecordPlan(ctx context.Context, call *task.Call, pl builti
 	}
 	return p.g.RecordPlan(ctx, call, change.Plan{Kind: pl.Kind, Service: pl.Service, Action: pl.Action,
 		Resource: pl.Resource, Parameters: params, Reason: pl.Reason})
-}
-
-// changePlansFor returns what the built-in tasks record their planned
-// notices with: the change gate's records.
-func changePlansFor(env *serveEnv) (builtin.Plans, error) {
-	g, err := changeGateFor(env)
-	if err != nil {
-		return nil, err
-	}
-	return builtinPlans{g}, nil
 }
 
 func setupChanges(_ context.Context, env *serveEnv) error {
