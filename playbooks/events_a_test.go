@@ -655,6 +655,49 @@ func TestS3DanglingDNS(t *testing.T) {
 		}
 	}))
 
+	evaScore.add(t, t.Run("a zone of 650 records (record paging)", func(t *testing.T) {
+		h := evaEventsAHarness(t, account, region, stage.Enforce)
+		var big []awssim.RecordSet
+		for i := 0; i < 650; i++ {
+			big = append(big, awssim.RecordSet{Name: fmt.Sprintf("r%03d.big.example.", i), Type: "CNAME", TTL: 300,
+				Values: []string{fmt.Sprintf("site-%d.s3.amazonaws.com", i)}})
+		}
+		big[640].Values = []string{bucket + ".s3-website." + region + ".amazonaws.com"}
+		if err := h.Sim.AddHostedZones(account, awssim.HostedZone{Name: "big.example.", Records: big}); err != nil {
+			t.Fatal(err)
+		}
+		run := evaStartFromEvent(t, h, event, "s3-dangling-dns")
+		res := evaFinish(t, run, "fixed")
+		if got := fmt.Sprint(res.Out["deleted"]); got != "[CNAME r640.big.example.]" {
+			t.Fatalf("deleted %s", got)
+		}
+		if n := len(evaZoneRecords(h, account)); n != 649 {
+			t.Fatalf("%d records left, want 649", n)
+		}
+	}))
+
+	t.Run("120 hosted zones (zone paging)", func(t *testing.T) {
+		// About 30 s: the durable engine re-encodes the Map state at every
+		// transition of its 120 iterations.
+		if testing.Short() || os.Getenv("STEWARD_LONG_TESTS") == "" {
+			t.Skip("long: set STEWARD_LONG_TESTS=1 to run")
+		}
+		h := evaEventsAHarness(t, account, region, stage.Enforce)
+		var zones []awssim.HostedZone
+		for i := 0; i < 120; i++ {
+			zones = append(zones, awssim.HostedZone{Name: fmt.Sprintf("zone%03d.example.", i)})
+		}
+		zones[119].Records = []awssim.RecordSet{{Name: "www.zone119.example.", Type: "CNAME", TTL: 300, Values: []string{bucket + ".s3.amazonaws.com"}}}
+		if err := h.Sim.AddHostedZones(account, zones...); err != nil {
+			t.Fatal(err)
+		}
+		run := evaStartFromEvent(t, h, event, "s3-dangling-dns")
+		res := evaFinish(t, run, "fixed")
+		if got := fmt.Sprint(res.Out["deleted"]); got != "[CNAME www.zone119.example.]" {
+			t.Fatalf("deleted %s", got)
+		}
+	})
+
 	evaScore.add(t, t.Run("no name points at the bucket", func(t *testing.T) {
 		h := evaEventsAHarness(t, account, region, stage.Enforce)
 		if err := h.Sim.AddHostedZones(account, awssim.HostedZone{Name: "example.com.", Records: []awssim.RecordSet{
