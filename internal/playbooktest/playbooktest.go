@@ -295,18 +295,22 @@ func must(t testing.TB, err error) {
 	}
 }
 
-// recordTokens wraps every task resolved with a token so the harness knows
-// what each run waits on.
+// recordTokens wraps steward:approval so the harness knows which token
+// each run waits on.
 func (h *Harness) recordTokens() {
 	inner, err := h.Tasks.Resolve(approval.Resource)
 	if err != nil {
 		return
 	}
 	h.Tasks.Register(approval.Resource, task.HandlerFunc(func(ctx context.Context, call *task.Call) (any, error) {
-		if call.Token != "" {
+		out, err := inner.Invoke(ctx, call)
+		// Noted once the handler is done (the approval, with its deadline,
+		// is stored), so a test that advances the clock after WaitToken
+		// moves it past that deadline.
+		if call.Token != "" && err == nil {
 			h.noteToken(call)
 		}
-		return inner.Invoke(ctx, call)
+		return out, err
 	}))
 }
 
