@@ -1519,3 +1519,56 @@ func TestEC2ManualLaunchTwoInstances(t *testing.T) {
 		}
 	}
 }
+
+// evbCountingStarter counts the playbooks a dispatcher starts, then starts
+// them in the harness's engine.
+type evbCountingStarter struct {
+	rules.EngineStarter
+	started map[string]int
+}
+
+func (s *evbCountingStarter) StartPlaybook(ctx context.Context, playbook, name string, input []byte) (string, error) {
+	s.started[playbook]++
+	return s.EngineStarter.StartPlaybook(ctx, playbook, name, input)
+}
+
+// TestEC2ManualLaunchThresholdDurable: the same, through what steward
+// serve runs: launches stored as events, the dispatcher with the store's
+// durable threshold counter, executions started in the engine. The sixth
+// launch within 15 minutes starts no ec2-manual-launch; one 40 minutes
+// later does.
+func TestEC2ManualLaunchThresholdDurable(t *testing.T) {
+	ev := evbCloudTrail(t, launchRecord, evbAsPerson(person))
+	h := evbHarness(t, stage.Observe, ev["account"].(string))
+	set := rules.NewSet(playbooks.Exists)
+	for _, p := range playbooks.All() {
+		if err := set.PutAll(p.Rules); err != nil {
+			t.Fatal(err)
+		}
+	}
+	starter := &evbCountingStarter{EngineStarter: rules.EngineStarter{Engine: h.Engine}, started: map[string]int{}}
+	d := &rules.Dispatcher{Events: h.Store, Rules: set, Starter: starter, Now: h.Clock.Now}
+	t0 := h.Clock.Now()
+	var want []int
+	for i, minute := range []int{0, 2, 4, 6, 8, 10, 40} {
+		e := evbCloudTrail(t, launchRecord, func(rec map[string]any) {
+			evbAsPerson(person)(rec)
+			rec["eventID"] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		})
+		at := t0.Add(time.Duration(minute) * time.Minute)
+		if _, err := h.Store.AppendEvents(h.Context(), []store.Event{{ID: e["id"].(string), Source: "aws.ec2", DetailType: "AWS API Call via CloudTrail",
+			Account: e["account"].(string), Region: e["region"].(string), Time: at, Received: at, Via: "test", Body: evbJSON(t, e)}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ProcessPending(h.Context()); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, starter.started["ec2-manual-launch"])
+	}
+	if got := fmt.Sprint(want); got != "[1 2 3 4 5 5 6]" {
+		t.Errorf("ec2-manual-launch started after each launch: %s, want [1 2 3 4 5 5 6]", got)
+	}
+	if starter.started["owner-tag"] != 7 || starter.started["imdsv1"] != 7 {
+		t.Errorf("other playbooks started: %v (owner-tag and imdsv1 have no threshold)", starter.started)
+	}
+}
