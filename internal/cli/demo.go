@@ -215,9 +215,15 @@ func runDemo(ctx context.Context, p demoParams, stdout, stderr io.Writer) (err e
 	fmt.Fprintf(stdout, "  steward: %s (data %s, log %s)\n", env.BaseURL, dir, logPath)
 
 	d := &demoDriver{env: env, simURL: org.URL, dir: dir, out: stdout}
-	d.runScans(ctx)
+	// Events first, then the daily scans: as in a real organisation,
+	// where the scans run at their hour and not while an event's
+	// playbook is half-way (route53-ns-only deleting a zone that
+	// s3-dangling-dns is reading would be a race no one meant to show).
+	deadline := time.Now().Add(p.settle)
 	d.sendEvents(ctx)
-	d.settle(ctx, p.settle)
+	d.settle(ctx, time.Until(deadline))
+	d.runScans(ctx)
+	d.settle(ctx, time.Until(deadline))
 	if ctx.Err() == nil {
 		if err := d.report(ctx); err != nil {
 			return err
@@ -295,10 +301,10 @@ func (d *demoDriver) runScans(ctx context.Context) {
 		}
 	}
 	if len(names) == 0 {
-		fmt.Fprintln(d.out, "\nScans: no scheduled playbooks in this build")
+		fmt.Fprintln(d.out, "Scans: no scheduled playbooks in this build")
 		return
 	}
-	fmt.Fprintf(d.out, "\nScans: running the scheduled playbooks now (%s)\n", strings.Join(names, ", "))
+	fmt.Fprintf(d.out, "Scans: running the scheduled playbooks now (%s)\n", strings.Join(names, ", "))
 	for _, name := range names {
 		var started struct {
 			Scan string `json:"scan"`
@@ -329,7 +335,7 @@ func (d *demoDriver) sendEvents(ctx context.Context) {
 		fmt.Fprintf(d.out, "\nEvents: none sent: %v\n", err)
 		return
 	}
-	fmt.Fprintf(d.out, "Events: sending %d CloudTrail and Security Hub events to POST /events\n", len(evs))
+	fmt.Fprintf(d.out, "\nEvents: sending %d CloudTrail and Security Hub events to POST /events\n", len(evs))
 	for _, e := range evs {
 		req := httptest.NewRequest(http.MethodPost, "/events", bytes.NewReader(e.Body)).WithContext(ctx)
 		req.Header.Set("Content-Type", "application/json")
