@@ -218,11 +218,34 @@ func (s *Service) updateMessages(ctx context.Context, a *store.Approval, p Decid
 	}
 	d := approve.Decision{ApprovalID: a.ID, ExecutionARN: a.ExecutionARN, Choice: p.Choice, By: approve.Person{Name: p.By}, Channel: p.Channel, At: a.DecidedAt}
 	for _, r := range receipts {
+		// A message may carry other approvals of the run, decided since it
+		// was sent: show their decisions too.
+		for i := range r.Notices {
+			n := &r.Notices[i]
+			if n.ApprovalID == a.ID || n.Decision != nil {
+				continue
+			}
+			if o, err := s.cfg.Store.GetApproval(ctx, n.ApprovalID); err == nil && o.Status == store.ApprovalDecided {
+				n.Decision = &approve.Decision{ApprovalID: o.ID, ExecutionARN: o.ExecutionARN, Choice: choiceOf(o),
+					By: approve.Person{Name: o.DecidedBy}, Channel: o.Channel, At: o.DecidedAt}
+			}
+		}
 		if err := up.Update(ctx, r, d); err != nil {
 			s.cfg.Logf("approval %s: update message %s: %v", a.ID, r.ID, err)
 			_ = s.cfg.Store.SetApprovalError(ctx, a.ID, "updating the message failed: "+err.Error())
 		}
 	}
+}
+
+// choiceOf is the choice a decided approval records.
+func choiceOf(a *store.Approval) approve.Choice {
+	if a.Decision != "exception" {
+		return approve.Choice(a.Decision)
+	}
+	if a.Until.Sub(a.DecidedAt) > 32*24*time.Hour {
+		return approve.ChoiceException1Y
+	}
+	return approve.ChoiceException1M
 }
 
 // DecideFunc adapts Decide for approval links and Slack buttons.

@@ -135,3 +135,33 @@ func TestSlackException(t *testing.T) {
 		t.Errorf("a year's exception: %v", err)
 	}
 }
+
+// TestSlackBatchUpdates: two approvals of one run go out as one Slack
+// message; each decision updates it, and the second update still shows
+// the first decision.
+func TestSlackBatchUpdates(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	res := []any{"arn:aws:ec2:eu-west-1:" + devAccount + ":volume/vol-a", "arn:aws:ec2:eu-west-1:" + devAccount + ":volume/vol-b"}
+	exec := h.start("ebs-many", askMany, map[string]any{"account": devAccount, "region": "eu-west-1", "owner": "alice", "resources": res})
+	as := h.approvals(exec, 2)
+	h.tick()
+	posts := h.slack.called("chat.postMessage")
+	if len(posts) != 1 {
+		t.Fatalf("%d messages, want one for the run", len(posts))
+	}
+	for i, choice := range []string{"approve", "deny"} {
+		aid, val := button(t, posts[0], as[i].ID, choice)
+		if st := h.press(aid, val, slackSecret, h.clk.Now().Add(time.Duration(i)*time.Second)); st != http.StatusOK {
+			t.Fatalf("press %d: %d", i, st)
+		}
+	}
+	h.eventually("the run to end", func() bool { return h.status(exec) == "SUCCEEDED" })
+	ups := h.slack.called("chat.update")
+	if len(ups) != 2 {
+		t.Fatalf("%d updates", len(ups))
+	}
+	b, _ := json.Marshal(ups[1].Body["blocks"])
+	if n := strings.Count(string(b), "decided by"); n != 2 {
+		t.Errorf("the last update shows %d decisions, want 2: %s", n, b)
+	}
+}
