@@ -208,6 +208,9 @@ func runDemo(ctx context.Context, p demoParams, stdout, stderr io.Writer) (err e
 		if err == nil {
 			err = errors.New("steward serve stopped at once")
 		}
+		if p.dataDir == "" { // the log goes with the temporary directory
+			return fmt.Errorf("demo: %w", err)
+		}
 		return fmt.Errorf("demo: %w (log: %s)", err, logPath)
 	case <-ctx.Done():
 		return nil
