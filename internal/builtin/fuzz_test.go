@@ -1,6 +1,8 @@
 package builtin
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
 )
 
@@ -51,6 +53,41 @@ func FuzzParseRecordIdentity(f *testing.F) {
 		owner, person := id.Owner()
 		if person && owner == "" {
 			t.Fatalf("%q: a person with no name", b)
+		}
+	})
+}
+
+// FuzzTagsOf feeds TagsOf any JSON value, as a playbook may pass any.
+func FuzzTagsOf(f *testing.F) {
+	for _, s := range []string{`null`, `[{"Key":"a","Value":"b"}]`, `{"Items":[{"Key":"a","Value":1}],"Quantity":1}`, `{"a":true}`, `[{"key":"a"}]`, `{"Items":{"a":"b"}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		var v any
+		if d.Decode(&v) != nil {
+			return
+		}
+		tags, err := TagsOf(v)
+		if err == nil && tags == nil {
+			t.Fatalf("%s: nil tags without an error", b)
+		}
+	})
+}
+
+// FuzzLocate reads resource ARNs as playbooks pass them.
+func FuzzLocate(f *testing.F) {
+	for _, s := range []string{"arn:aws:ec2:us-east-1:111111111111:volume/vol-1", "arn:aws:s3:::bucket", "arn:aws:iam::1:role/a/b", "arn:aws:ec2:us-east-1::snapshot/snap-1", "arn::::", "vol-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		w, err := Locate(s, map[string]any{"account": "111111111111", "region": "eu-west-1"})
+		if err != nil {
+			return
+		}
+		if w.Account == "" || w.Region == "" || w.Service == "" || w.ARN != s {
+			t.Fatalf("%q: %+v", s, w)
 		}
 	})
 }
