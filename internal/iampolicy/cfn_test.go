@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/stewardhq/steward/internal/cloud"
 	"github.com/stewardhq/steward/internal/iampolicy"
 	"github.com/stewardhq/steward/playbooks"
 )
@@ -274,4 +275,15 @@ func moduleRoot(t *testing.T) string {
 		}
 		dir = parent
 	}
+}
+
+// TestCloudServicesKnown: every service of steward's aws-sdk integration
+// has an IAM prefix here, so a playbook calling it gets a policy.
+func TestCloudServicesKnown(t *testing.T) {
+	for _, svc := range cloud.ServiceNames() {
+		if _, err := iampolicy.Actions(svc, "describeSomething"); err != nil {
+			t.Errorf("service %s: %v", svc, err)
+		}
+	}
+	t.Logf("%d aws-sdk services mapped", len(cloud.ServiceNames()))
 }
