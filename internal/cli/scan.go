@@ -152,7 +152,13 @@ func followScan(ctx context.Context, f *apiFlags, id string, out io.Writer, time
 			}
 			return v, nil
 		}
-		t := time.NewTimer(interval)
+		// Each answer reads the scan's executions: ask less often for big
+		// scans.
+		wait := interval
+		if big := time.Duration(v.Started/20000) * time.Second; big > wait {
+			wait = min(big, 10*time.Second)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
