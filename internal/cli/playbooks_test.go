@@ -142,9 +142,23 @@ func TestRunCatalogueDryRun(t *testing.T) {
 // TestServeCreatesCatalogue starts steward serve twice on one data
 // directory: the first start creates a state machine per enabled playbook
 // (named as the playbook, with its definition), the second finds them
-// unchanged.
+// unchanged. A state machine someone made under a playbook's name before
+// is left as it is.
 func TestServeCreatesCatalogue(t *testing.T) {
 	dir := t.TempDir()
+	const mine = `{"StartAt":"Mine","States":{"Mine":{"Type":"Pass","End":true}}}`
+	{
+		st, err := storesqlite.Open(filepath.Join(dir, storeFile), storesqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateStateMachine(context.Background(), store.CreateStateMachineParams{
+			ARN: "arn:aws:states:us-east-1:000000000000:stateMachine:eip-unused", Name: "eip-unused", Type: "STANDARD",
+			Definition: mine, RoleARN: "arn:aws:iam::000000000000:role/mine", RevisionID: "r1", Now: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+	}
 	for i := 0; i < 2; i++ {
 		p := startServe(t, dir)
 		p.stop(t)
@@ -162,8 +176,14 @@ func TestServeCreatesCatalogue(t *testing.T) {
 	for _, sm := range sms {
 		byName[sm.Name] = sm
 	}
+	if sm := byName["eip-unused"]; sm == nil || sm.Definition != mine {
+		t.Errorf("the user's eip-unused state machine was replaced: %+v", sm)
+	}
 	for _, pb := range playbooks.All() {
 		sm := byName[pb.Name]
+		if pb.Name == "eip-unused" {
+			continue
+		}
 		if sm == nil || sm.Definition != string(pb.Definition) || sm.Revision != 1 {
 			t.Errorf("playbook %s: state machine %+v", pb.Name, sm)
 		}
