@@ -99,6 +99,9 @@ func (s Spec) outputToken() string {
 	return s.inputToken()
 }
 
+// ItemsOf returns the resources of one page (a list call's output).
+func (s Spec) ItemsOf(page map[string]any) []any { return s.items(page) }
+
 // items returns the resources of one page.
 func (s Spec) items(page map[string]any) []any {
 	var cur []any = []any{page}
