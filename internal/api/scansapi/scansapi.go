@@ -161,6 +161,10 @@ func (h *Handler) startScan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	if h.SpecFunc == nil {
+		writeError(w, http.StatusNotFound, fmt.Errorf("%w %q: this steward has no catalogue", ErrUnknownPlaybook, req.Playbook))
+		return
+	}
 	spec, err := h.SpecFunc(req.Playbook)
 	if errors.Is(err, ErrUnknownPlaybook) {
 		writeError(w, http.StatusNotFound, err)
