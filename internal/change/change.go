@@ -74,6 +74,9 @@ var (
 	ErrBadTarget = errors.New("bad rollback target")
 	// ErrNothingToRollBack: the target has no applied change.
 	ErrNothingToRollBack = errors.New("nothing to roll back")
+	// ErrLaterChange: a change cannot be rolled back alone because a later
+	// change of its execution changed the same resource.
+	ErrLaterChange = errors.New("a later change of the same execution changed the resource")
 )
 
 // Invoker makes aws-sdk calls; *cloud.Cloud is one.

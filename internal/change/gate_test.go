@@ -615,6 +615,23 @@ func TestRollbackOfSeveralChangesToOneResource(t *testing.T) {
 			t.Fatalf("versions %s, want %s", now, before)
 		}
 	})
+	t.Run("one change alone, under a later one", func(t *testing.T) {
+		e := newEnv(t, nil)
+		exec := execARN("iam-restricted-actions", "alone")
+		e.mustInvoke(t, exec, "Revert", sdk+"iam:createPolicyVersion", safe)
+		e.mustInvoke(t, exec, "Restore", sdk+"iam:setDefaultPolicyVersion", `{"PolicyArn":"`+arn+`","VersionId":"v1"}`)
+		first := e.changes(t, exec)[0]
+		if _, err := e.gate.Rollback(context.Background(), first.ID, "alice"); !errors.Is(err, ErrLaterChange) || !strings.Contains(err.Error(), e.changes(t, exec)[1].ID) {
+			t.Fatalf("rollback of the first change alone: %v", err)
+		}
+		// The later one alone is fine, and then the first.
+		if _, err := e.gate.Rollback(context.Background(), e.changes(t, exec)[1].ID, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.gate.Rollback(context.Background(), first.ID, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("someone changed the default in between", func(t *testing.T) {
 		e := newEnv(t, nil)
 		exec := execARN("iam-restricted-actions", "between")

@@ -81,6 +81,18 @@ func (g *Gate) Rollback(ctx context.Context, to, by string) (*RollbackResult, er
 		if c.Status != store.StatusApplied {
 			return nil, fmt.Errorf("rollback %s: it is %s, not applied: %w", t, c.Status, ErrNothingToRollBack)
 		}
+		if c.ExecutionARN != "" && c.Resource != "" {
+			later, err := g.cfg.Store.ListChanges(ctx, store.ChangeFilter{ExecutionARN: c.ExecutionARN, Status: store.StatusApplied, AfterSeq: c.Seq, Limit: 10000})
+			if err != nil {
+				return nil, fmt.Errorf("rollback %s: %w", t, err)
+			}
+			for _, l := range later {
+				if l.Service == c.Service && l.Resource == c.Resource {
+					return nil, fmt.Errorf("rollback %s: %w: %s (%s:%s) changed %s after it; roll that back first, or the whole execution %s",
+						t, ErrLaterChange, l.ID, l.Service, l.Action, c.Resource, c.ExecutionARN)
+				}
+			}
+		}
 		list = []*store.Change{c}
 	} else {
 		all, err := g.cfg.Store.ListChanges(ctx, store.ChangeFilter{ExecutionARN: t.ExecutionARN, Status: store.StatusApplied, Limit: 10000})

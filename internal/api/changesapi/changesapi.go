@@ -202,7 +202,7 @@ func (h *Handler) rollback(w http.ResponseWriter, r *http.Request) {
 		status, body.Code, body.Drift = http.StatusConflict, change.ErrNameDrift, drift.Diffs
 	case errors.As(err, &irr):
 		status, body.Code, body.Irreversible = http.StatusConflict, change.ErrNameIrreversible, irr.Changes
-	case errors.Is(err, change.ErrNothingToRollBack):
+	case errors.Is(err, change.ErrNothingToRollBack), errors.Is(err, change.ErrLaterChange):
 		status = http.StatusConflict
 	case errors.Is(err, change.ErrBadTarget):
 		status = http.StatusBadRequest
