@@ -117,13 +117,12 @@ func TestOwnerFromRealCloudTrailRecords(t *testing.T) {
 		files = append(files, m...)
 	}
 	sort.Strings(files)
-	if len(files) == 0 {
-		t.Skip("no CloudTrail records in the shared test data")
+	type record struct {
+		name string
+		rec  map[string]any
 	}
-	e := newEnv(t)
-	tk := e.tasks(nil)
-	pass, kinds := 0, map[string]int{}
-	for i, f := range files {
+	var recs []record
+	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -135,6 +134,37 @@ func TestOwnerFromRealCloudTrailRecords(t *testing.T) {
 		if d, ok := rec["detail"].(map[string]any); ok {
 			rec = d
 		}
+		recs = append(recs, record{filepath.Base(f), rec})
+	}
+	// LookupEvents answers hold each record as a string in CloudTrailEvent.
+	answers, _ := filepath.Glob(filepath.Join(td, "cloudtrail", "lookup-events", "*.json"))
+	for _, f := range answers {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Events []struct{ CloudTrailEvent string }
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for j, ev := range out.Events {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(ev.CloudTrailEvent), &rec); err != nil {
+				t.Fatalf("%s event %d: %v", f, j, err)
+			}
+			recs = append(recs, record{fmt.Sprintf("%s#%d", filepath.Base(f), j), rec})
+		}
+	}
+	if len(recs) == 0 {
+		t.Skip("no CloudTrail records in the shared test data")
+	}
+	e := newEnv(t)
+	tk := e.tasks(nil)
+	pass, kinds := 0, map[string]int{}
+	for i, r := range recs {
+		f, rec := r.name, r.rec
 		u, _ := rec["userIdentity"].(map[string]any)
 		name, _ := rec["eventName"].(string)
 		raw, _ := json.Marshal(rec)
@@ -142,18 +172,18 @@ func TestOwnerFromRealCloudTrailRecords(t *testing.T) {
 		e.seedVolume(t, id, nil)
 		// The creator, then a later event by someone else that is not a
 		// creation: the creation decides.
-		err = e.sim.AddCloudTrailEvents(acct, region,
+		err := e.sim.AddCloudTrailEvents(acct, region,
 			awssim.CloudTrailEvent{EventID: fmt.Sprintf("c-%d", i), EventName: name, EventTime: t0.Add(-48 * time.Hour), Region: region,
 				Resources: []awssim.CloudTrailResource{{Type: "AWS::EC2::Volume", Name: id}}, Raw: string(raw)},
 			awssim.CloudTrailEvent{EventID: fmt.Sprintf("d-%d", i), EventName: "DescribeVolumes", EventSource: "ec2.amazonaws.com", EventTime: t0.Add(-time.Hour), Username: "mallory",
 				Region: region, Resources: []awssim.CloudTrailResource{{Type: "AWS::EC2::Volume", Name: id}}})
 		if err != nil {
-			t.Fatalf("%s: seed: %v", filepath.Base(f), err)
+			t.Fatalf("%s: seed: %v", f, err)
 		}
 		want := expectedOwner(u)
 		out, err := call(t, tk, ResourceOwner, ownerInput(volARN(id), `[]`, id, name), "")
 		if err != nil {
-			t.Errorf("%s: %v", filepath.Base(f), err)
+			t.Errorf("%s: %v", f, err)
 			continue
 		}
 		wantSource := "cloudtrail"
@@ -161,17 +191,17 @@ func TestOwnerFromRealCloudTrailRecords(t *testing.T) {
 			wantSource = "unknown"
 		}
 		if out["Owner"] != want || out["Source"] != wantSource {
-			t.Errorf("%s (%v): %v, want %q from %s", filepath.Base(f), u["type"], out, want, wantSource)
+			t.Errorf("%s (%v): %v, want %q from %s", f, u["type"], out, want, wantSource)
 			continue
 		}
 		if got := e.tagsOf(t, acct, region, volARN(id))["steward:owner"]; got != want {
-			t.Errorf("%s: steward:owner tag %q, want %q", filepath.Base(f), got, want)
+			t.Errorf("%s: steward:owner tag %q, want %q", f, got, want)
 			continue
 		}
 		pass++
 		kinds[fmt.Sprint(u["type"])]++
 	}
-	t.Logf("owner from real CloudTrail records: %d/%d passed (identity types %v)", pass, len(files), kinds)
+	t.Logf("owner from real CloudTrail records: %d/%d passed (identity types %v)", pass, len(recs), kinds)
 }
 
 // The shapes the shared records lack, written from AWS's userIdentity
