@@ -1,6 +1,7 @@
 package playbooks
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -213,4 +214,21 @@ func BenchmarkLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzScanItems feeds arbitrary pages (what a list call answers) to the
+// scan's item and token readers.
+func FuzzScanItems(f *testing.F) {
+	f.Add("Reservations.Instances", `{"Reservations":[{"Instances":[{"InstanceId":"i-1"}]}],"NextToken":"t"}`)
+	f.Add("HostedZones", `{"HostedZones":[{"Id":"/hostedzone/Z1"}],"IsTruncated":true,"NextMarker":"m"}`)
+	f.Add("A[].B[]", `{"A":[{"B":[1,2]},{"B":3}]}`)
+	f.Fuzz(func(t *testing.T, items, page string) {
+		var v any
+		if err := json.Unmarshal([]byte(page), &v); err != nil {
+			return
+		}
+		s := &Scan{Items: items, NextToken: "NextToken", OutputToken: "NextMarker"}
+		_, _ = s.ItemsOf(v)
+		_ = s.NextTokenOf(v)
+	})
 }
