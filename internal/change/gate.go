@@ -125,7 +125,9 @@ func (g *Gate) Invoke(ctx context.Context, call *task.Call) (any, error) {
 // plan records a planned change and returns the planned result.
 func (g *Gate) plan(ctx context.Context, rec store.Change, prior *store.Change, rc *recipe, params obj, t target, call *task.Call) (any, error) {
 	rec.Status = store.StatusPlanned
-	if rc.read != nil {
+	// A call on something planned earlier in the run (sg-planned-...) has
+	// nothing to read.
+	if rc.read != nil && !strings.Contains(string(rec.Parameters), "-planned-") {
 		before, err := rc.read(ctx, g.reader(t), params, nil)
 		if err != nil {
 			rec.Error = "before read: " + err.Error()

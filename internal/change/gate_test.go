@@ -652,3 +652,19 @@ func TestRollbackOfSeveralChangesToOneResource(t *testing.T) {
 		}
 	})
 }
+
+// In observe, a call on something planned earlier in the run makes no read.
+func TestPlanOnPlannedResource(t *testing.T) {
+	e := newEnv(t, nil)
+	e.stages.set(stage.Observe)
+	exec := execARN("ec2-manual-launch", "q")
+	sg := e.mustInvoke(t, exec, "Quarantine", sdk+"ec2:createSecurityGroup", `{"GroupName":"q","Description":"q","VpcId":"vpc-1"}`)
+	e.sim.ResetCalls()
+	out := e.mustInvoke(t, exec, "NoEgress", sdk+"ec2:revokeSecurityGroupEgress", `{"GroupId":"`+str(sg, "GroupId")+`","IpPermissions":[{"IpProtocol":"-1","IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]}`)
+	if out["Planned"] != true || e.sim.Calls()["total"] != 0 {
+		t.Fatalf("%v, calls %v", out, e.sim.Calls())
+	}
+	if c := e.changes(t, exec)[1]; c.Error != "" || c.Status != store.StatusPlanned {
+		t.Fatalf("%+v", c)
+	}
+}
