@@ -1422,3 +1422,36 @@ func (c *evaCounter) add(t *testing.T, ok bool) {
 	}
 	t.Logf("end-to-end scenarios from real CloudTrail records (or derived from them, as named) so far: %d/%d pass (known exceptions: %d, listed in evaKnownExceptions)", c.pass, c.total, len(evaKnownExceptions))
 }
+
+// TestSGOpenIngressIPv6AllTraffic: a call derived from the real "security
+// group modified" record that opens all traffic to ::/0 (and SSH to one
+// address) revokes the IPv6 rule only.
+func TestSGOpenIngressIPv6AllTraffic(t *testing.T) {
+	rec := evaClone(t, evaRealRecord(t, "AuthorizeSecurityGroupIngress__panther__security-group-modified.json"))
+	items := rec["requestParameters"].(map[string]any)["ipPermissions"].(map[string]any)["items"].([]any)
+	rec["requestParameters"].(map[string]any)["ipPermissions"].(map[string]any)["items"] = append(items,
+		map[string]any{"ipProtocol": "-1", "groups": map[string]any{}, "ipRanges": map[string]any{}, "prefixListIds": map[string]any{},
+			"ipv6Ranges": map[string]any{"items": []any{map[string]any{"cidrIpv6": "::/0"}}}})
+	event := evaWrap(t, rec)
+	account, region := event["account"].(string), event["region"].(string)
+	h := evaEventsAHarness(t, account, region, stage.Enforce)
+	if err := h.Sim.AddResources(account, region, awssim.Resources{SecurityGroups: []awssim.SecurityGroup{{
+		ID: "sg-1", Name: "bastion", Tags: awssim.Tags{{Key: "owner", Value: "alice@example.com"}},
+		Ingress: []awssim.SecurityGroupRule{
+			{Protocol: "tcp", FromPort: 22, ToPort: 22, CidrIPv4: "127.0.0.1/32"},
+			{Protocol: "-1", FromPort: -1, ToPort: -1, CidrIPv6: "::/0"},
+		},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	before := evaSgRules(t, h, account, region, "sg-1")
+	run := evaStartFromEvent(t, h, event, "sg-open-ingress")
+	evaFinish(t, run, "fixed")
+	if got := evaSgRules(t, h, account, region, "sg-1"); strings.Join(got, ";") != "tcp 22-22 127.0.0.1/32" {
+		t.Fatalf("rules after the run %v", got)
+	}
+	evaRollback(t, h, run)
+	if got := evaSgRules(t, h, account, region, "sg-1"); strings.Join(got, ";") != strings.Join(before, ";") {
+		t.Fatalf("rules after rollback %v, want %v", got, before)
+	}
+}
