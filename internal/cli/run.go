@@ -54,7 +54,7 @@ and exits 0 however the execution ended.`,
 			if fromCatalogue {
 				data, smName = pb.Definition, pb.Name
 			} else if data, err = os.ReadFile(args[0]); err != nil {
-				return err
+				return withHint(err, "name a playbook file, or a playbook of the catalogue (steward playbooks ls)")
 			}
 			m, err := asl.Parse(data)
 			if err != nil {
