@@ -1455,3 +1455,105 @@ func TestSGOpenIngressIPv6AllTraffic(t *testing.T) {
 		t.Fatalf("rules after rollback %v, want %v", got, before)
 	}
 }
+
+// evaRunDangling runs a dangling-DNS playbook in memory on event, with
+// one hosted zone holding records and no distribution, and returns the
+// records it deleted.
+func evaRunDangling(t *testing.T, playbook string, event map[string]any, records []any, live []any) []string {
+	t.Helper()
+	m, err := asl.Parse(evaMustPlaybook(t, playbook).Definition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string]any{
+		"route53:listHostedZones":                      map[string]any{"HostedZones": []any{map[string]any{"Id": "/hostedzone/Z1", "Name": "example.org."}}, "IsTruncated": false},
+		"route53:listResourceRecordSets":               map[string]any{"ResourceRecordSets": records, "IsTruncated": false},
+		"route53:listTagsForResource":                  map[string]any{"ResourceTagSet": map[string]any{"Tags": []any{}}},
+		"route53:changeResourceRecordSets":             map[string]any{"ChangeInfo": map[string]any{"Id": "/change/C1", "Status": "PENDING"}},
+		"cloudfront:listDistributions":                 map[string]any{"DistributionList": map[string]any{"IsTruncated": false, "Items": []any{}}},
+		"elasticloadbalancingv2:describeLoadBalancers": map[string]any{"LoadBalancers": live},
+	}
+	reg := task.NewRegistry()
+	reg.Register("arn:aws:states:::aws-sdk:*", task.HandlerFunc(func(_ context.Context, call *task.Call) (any, error) {
+		name := strings.TrimPrefix(task.BaseResource(call.Resource), "arn:aws:states:::aws-sdk:")
+		if a, ok := answers[name]; ok {
+			return a, nil
+		}
+		return nil, &asl.Error{Name: "S3.NotFoundException", Cause: name}
+	}))
+	reg.Register("steward:*", task.HandlerFunc(func(context.Context, *task.Call) (any, error) { return map[string]any{}, nil }))
+	res, err := engine.Run(context.Background(), engine.RunParams{Machine: m, Input: evaDecodeJSONValue(t, evaMustJSON(t, event)), Tasks: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != "SUCCEEDED" {
+		t.Fatalf("%s: %s: %s", res.Status, res.Error, res.Cause)
+	}
+	var out []string
+	if l, ok := res.Output.(map[string]any)["deleted"].([]any); ok {
+		for _, v := range l {
+			out = append(out, fmt.Sprint(v))
+		}
+	}
+	return out
+}
+
+// TestDanglingDNSMatching: which record targets count as the deleted
+// bucket's or load balancer's (table; the playbooks run in memory).
+func TestDanglingDNSMatching(t *testing.T) {
+	cname := func(name, target string) any {
+		return map[string]any{"Name": name, "Type": "CNAME", "TTL": 300, "ResourceRecords": []any{map[string]any{"Value": target}}}
+	}
+	alias := func(name, typ, target string) any {
+		return map[string]any{"Name": name, "Type": typ, "AliasTarget": map[string]any{"DNSName": target, "HostedZoneId": "Z", "EvaluateTargetHealth": false}}
+	}
+	// s3: the real DeleteBucket record with the bucket renamed to a
+	// domain, as buckets that serve a website under their own name are.
+	rec := evaClone(t, evaRealRecord(t, "DeleteBucket__panther__an-s3-bucket-was-deleted.json"))
+	evaSet(t, rec, "www.example.org", "requestParameters", "bucketName")
+	s3Event := evaWrap(t, rec)
+	elbEvent := evaWrap(t, evaRealRecord(t, "DeleteLoadBalancer__awsdocs__elbv2-1.json"))
+	const lb = "my-load-balancer"
+	tests := []struct {
+		name     string
+		playbook string
+		event    map[string]any
+		record   any
+		live     []any
+		deleted  bool
+	}{
+		{"s3 path-style global", "s3-dangling-dns", s3Event, cname("a.example.org.", "www.example.org.s3.amazonaws.com"), nil, true},
+		{"s3 regional", "s3-dangling-dns", s3Event, cname("a.example.org.", "www.example.org.s3.eu-west-1.amazonaws.com."), nil, true},
+		{"s3 legacy dash region", "s3-dangling-dns", s3Event, cname("a.example.org.", "www.example.org.s3-us-west-2.amazonaws.com"), nil, true},
+		{"s3 website dash", "s3-dangling-dns", s3Event, cname("a.example.org.", "www.example.org.s3-website-us-east-2.amazonaws.com"), nil, true},
+		{"s3 website dot", "s3-dangling-dns", s3Event, cname("a.example.org.", "WWW.EXAMPLE.ORG.s3-website.us-east-2.amazonaws.com"), nil, true},
+		{"s3 dualstack", "s3-dangling-dns", s3Event, cname("a.example.org.", "www.example.org.s3.dualstack.us-east-2.amazonaws.com"), nil, true},
+		{"s3 website alias named as the bucket", "s3-dangling-dns", s3Event, alias("www.example.org.", "A", "s3-website.us-east-2.amazonaws.com."), nil, true},
+		{"s3 website alias of another name", "s3-dangling-dns", s3Event, alias("other.example.org.", "A", "s3-website.us-east-2.amazonaws.com."), nil, false},
+		{"s3 another bucket with the name as prefix", "s3-dangling-dns", s3Event, cname("a.example.org.", "www.example.org-old.s3.amazonaws.com"), nil, false},
+		{"s3 another bucket with the name as suffix", "s3-dangling-dns", s3Event, cname("a.example.org.", "x.www.example.org.s3.amazonaws.com"), nil, false},
+		{"s3 not amazonaws", "s3-dangling-dns", s3Event, cname("a.example.org.", "www.example.org.s3.example.net"), nil, false},
+		{"s3 TXT record", "s3-dangling-dns", s3Event, map[string]any{"Name": "a.example.org.", "Type": "TXT", "TTL": 300,
+			"ResourceRecords": []any{map[string]any{"Value": "www.example.org.s3.amazonaws.com"}}}, nil, false},
+		{"elb application", "elb-dangling-dns", elbEvent, cname("a.example.org.", lb+"-1234567890.us-west-2.elb.amazonaws.com"), nil, true},
+		{"elb dualstack alias", "elb-dangling-dns", elbEvent, alias("a.example.org.", "AAAA", "dualstack."+lb+"-1234567890.us-west-2.elb.amazonaws.com."), nil, true},
+		{"elb internal", "elb-dangling-dns", elbEvent, cname("a.example.org.", "internal-"+lb+"-77.us-west-2.elb.amazonaws.com"), nil, true},
+		{"elb network form", "elb-dangling-dns", elbEvent, cname("a.example.org.", lb+"-0123456789abcdef.elb.us-west-2.amazonaws.com"), nil, true},
+		{"elb other region", "elb-dangling-dns", elbEvent, cname("a.example.org.", lb+"-1.eu-west-1.elb.amazonaws.com"), nil, false},
+		{"elb longer name", "elb-dangling-dns", elbEvent, cname("a.example.org.", lb+"-2-1.us-west-2.elb.amazonaws.com"), nil, false},
+		{"elb shorter name", "elb-dangling-dns", elbEvent, cname("a.example.org.", "load-balancer-1.us-west-2.elb.amazonaws.com"), nil, false},
+		{"elb of the same name that exists now", "elb-dangling-dns", elbEvent, cname("a.example.org.", lb+"-9.us-west-2.elb.amazonaws.com"),
+			[]any{map[string]any{"DNSName": lb + "-9.us-west-2.elb.amazonaws.com"}}, false},
+	}
+	pass := 0
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := evaRunDangling(t, tc.playbook, tc.event, []any{tc.record}, tc.live)
+			if (len(got) == 1) != tc.deleted || len(got) > 1 {
+				t.Fatalf("deleted %v, want deleted=%v", got, tc.deleted)
+			}
+			pass++
+		})
+	}
+	t.Logf("dangling-DNS target matching: %d/%d records", pass, len(tests))
+}
