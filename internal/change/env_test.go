@@ -53,7 +53,7 @@ accounts:
           access_keys: [{id: AKIAALICE0000000001, secret: s, status: Active}]
     regions:
       us-east-1:
-        vpcs: [{id: vpc-1, cidr: 10.0.0.0/16}]
+        vpcs: [{id: vpc-1, cidr: 10.0.0.0/16}, {id: vpc-2, cidr: 10.1.0.0/16}]
         instances:
           - {id: i-1, type: t3.micro, state: running, http_tokens: optional, http_endpoint: enabled, http_put_response_hop_limit: 1, security_groups: [sg-1], vpc_id: vpc-1}
           - {id: i-2, type: t3.micro, state: running, vpc_id: vpc-1, security_groups: [sg-1]}
@@ -68,7 +68,7 @@ accounts:
             egress:
               - {protocol: "-1", cidr: 0.0.0.0/0}
           - {id: sg-2, name: quarantine, description: quarantine, vpc_id: vpc-1}
-        internet_gateways: [{id: igw-1, vpc_id: vpc-1}]
+        internet_gateways: [{id: igw-1, vpc_id: vpc-1}, {id: igw-2}]
         volumes:
           - {id: vol-1, size: 8, state: available, type: gp3, availability_zone: us-east-1a, tags: {team: blue}}
         addresses: [{allocation_id: eipalloc-1, public_ip: 203.0.113.5, domain: vpc}]
