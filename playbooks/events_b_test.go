@@ -1574,3 +1574,25 @@ func TestEC2ManualLaunchThresholdDurable(t *testing.T) {
 		t.Errorf("other playbooks started: %v (owner-tag and imdsv1 have no threshold)", starter.started)
 	}
 }
+
+// TestIMDSv1Rule: every real RunInstances record that succeeded starts
+// imdsv1 (it reads each instance and decides); failed ones do not.
+func TestIMDSv1Rule(t *testing.T) {
+	s := evbRules(t)
+	files, _ := filepath.Glob(filepath.Join(testdata.Dir(t, "cloudtrail", "raw"), "RunInstances__*.json"))
+	pass := 0
+	for _, f := range files {
+		rec := evbRead(t, filepath.Join("cloudtrail", "raw", filepath.Base(f)))
+		_, failed := rec["errorCode"]
+		ev, err := ingest.WrapCloudTrail(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(evbStarted(evbEvaluate(t, s, ev, time.Now(), "", nil)), "imdsv1"); got != !failed {
+			t.Errorf("%s: started imdsv1 %v, want %v", filepath.Base(f), got, !failed)
+			continue
+		}
+		pass++
+	}
+	t.Logf("imdsv1-on-launch rule: %d/%d real RunInstances records decided right", pass, len(files))
+}
