@@ -675,3 +675,56 @@ func BenchmarkEBSUnusedCompliant(b *testing.B) {
 		}
 	}
 }
+
+// TestEBSUnusedAnyEndpoint is the part of ebs-unused that needs nothing
+// only the sim can do: volumes created through the API with last-seen tags
+// 44 and 46 days old. It runs against STEWARD_TEST_AWS_ENDPOINT as well.
+func TestEBSUnusedAnyEndpoint(t *testing.T) {
+	cfg, err := config.Parse([]byte(scheduledConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := playbooktest.New(t, playbooktest.Options{Stages: cat})
+	const dev, region = playbooktest.Development, "eu-west-1"
+	client := ec2.NewFromConfig(h.AWSConfig(dev, region))
+	create := func(days int) string {
+		lastSeen := daysAgo(h, days).Format(time.RFC3339)
+		if h.Sim != nil { // the sim has no CreateVolume: seed it
+			id := fmt.Sprintf("vol-0any%013d", days)
+			if err := h.Sim.AddResources(dev, region, awssim.Resources{Volumes: []awssim.Volume{{ID: id, Size: 1, Tags: tags("steward:last-seen", lastSeen)}}}); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		out, err := client.CreateVolume(h.Context(), &ec2.CreateVolumeInput{AvailabilityZone: aws.String(region + "a"), Size: aws.Int32(1),
+			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVolume, Tags: []ec2types.Tag{
+				{Key: aws.String("steward:last-seen"), Value: aws.String(lastSeen)}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.VolumeId)
+	}
+	old, young := create(46), create(44)
+	runs := h.Scan("ebs-unused", playbooktest.ScanOptions{Accounts: []string{dev}, Regions: []string{region}})
+	got := byResource(t, runs, playbooktest.WaitAll(runs), "VolumeId")
+	if got[old] == nil || got[old].Outcome() != "fixed" || got[young] == nil || got[young].Outcome() != "compliant" {
+		t.Fatalf("outcomes: 46 days %+v, 44 days %+v", got[old], got[young])
+	}
+	out, err := client.DescribeVolumes(h.Context(), &ec2.DescribeVolumesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[string]bool{}
+	for _, v := range out.Volumes {
+		if v.State != ec2types.VolumeStateDeleting && v.State != ec2types.VolumeStateDeleted {
+			left[aws.ToString(v.VolumeId)] = true
+		}
+	}
+	if left[old] || !left[young] {
+		t.Errorf("volumes left: %v (46 days %s, 44 days %s)", left, old, young)
+	}
+}
