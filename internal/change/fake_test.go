@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,9 +183,11 @@ func TestRecipesRoundTripFake(t *testing.T) {
 		{"iam AttachUserPolicy ↔ Detach", "iam:attachUserPolicy", `{"UserName":"alice","PolicyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}`, "userattached/alice"},
 		{"iam DetachUserPolicy ↔ Attach", "iam:detachUserPolicy", `{"UserName":"alice","PolicyArn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}`, "userattached/alice"},
 	}
-	pass := 0
+	var pass atomic.Int32
+	t.Cleanup(func() { t.Logf("recipes round trip on the fake AWS: %d/%d pass", pass.Load(), len(cases)) })
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g, reg, f, db := newFakeGate(t, nil)
 			exec := execARN("pb", fmt.Sprint("f", i))
 			before := f.get(tc.key)
@@ -206,10 +209,9 @@ func TestRecipesRoundTripFake(t *testing.T) {
 			if now := f.get(tc.key); now != before {
 				t.Fatalf("after rollback %s = %q, want %q (undo %s)", tc.key, now, before, list[0].Undo)
 			}
-			pass++
+			pass.Add(1)
 		})
 	}
-	t.Logf("recipes round trip on the fake AWS: %d/%d pass", pass, len(cases))
 	// i-2 was stopped before: StopInstances' undo starts only i-1.
 	g, reg, f, _ := newFakeGate(t, nil)
 	h, _ := reg.Resolve(ResourcePrefix + "ec2:stopInstances")
