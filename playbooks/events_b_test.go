@@ -835,7 +835,24 @@ func TestGuardDutyRule(t *testing.T) {
 			t.Errorf("%s started %v", filepath.Base(f), got)
 		}
 	}
-	t.Logf("guardduty-quarantine rule: %d/%d real GuardDuty events start it", pass, len(files))
+	// Bare findings (the detail of an event), wrapped as EventBridge
+	// delivers them: attack sequences and findings without a resource of
+	// those kinds start nothing.
+	bare, _ := filepath.Glob(filepath.Join(testdata.Dir(t, "guardduty", "finding"), "*.json"))
+	for _, f := range bare {
+		det := evbRead(t, filepath.Join("guardduty", "finding", filepath.Base(f)))
+		ev := map[string]any{"version": "0", "id": "gd-" + filepath.Base(f), "detail-type": "GuardDuty Finding", "source": "aws.guardduty",
+			"account": det["accountId"], "region": det["region"], "time": det["updatedAt"], "resources": []any{}, "detail": det}
+		kind, _ := evbGet(det, "resource", "resourceType").(string)
+		sev, _ := det["severity"].(json.Number).Float64()
+		want := (kind == "Instance" || kind == "AccessKey") && sev >= 4
+		if got := slices.Contains(evbStarted(evbEvaluate(t, s, ev, time.Now(), "", nil)), "guardduty-quarantine"); got != want {
+			t.Errorf("%s (%s): started %v, want %v", filepath.Base(f), kind, got, want)
+			continue
+		}
+		pass++
+	}
+	t.Logf("guardduty-quarantine rule: %d/%d real GuardDuty events and findings decided right", pass, len(files)+len(bare))
 }
 
 // guardDuty runs guardduty-quarantine on a real GuardDuty event, in the
