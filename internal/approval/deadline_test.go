@@ -285,10 +285,17 @@ func TestBatching(t *testing.T) {
 	if len(rec.messages()) != 1 {
 		t.Error("sent twice")
 	}
+	// The day before the deadline: one reminder for the five.
+	h.clk.Set(t0.Add(24 * time.Hour))
+	h.tick()
+	msgs = rec.messages()
+	if len(msgs) != 2 || len(msgs[1].Notices) != 5 || msgs[1].Notices[0].Reminder != 1 {
+		t.Fatalf("reminders: %d messages, last with %d notices", len(msgs), len(msgs[len(msgs)-1].Notices))
+	}
 	// An unknown owner: the account class's fallback, with a note.
 	exec2 := h.start("ebs-unused", askThenFix, volumeInput(devAccount, "vol-0444", "arn:aws:sts::222222222222:assumed-role/ci/build"))
 	h.approvals(exec2, 1)
-	h.clk.Set(t0.Add(30 * time.Second))
+	h.clk.Set(t0.Add(24*time.Hour + 30*time.Second))
 	h.tick()
 	msgs = rec.messages()
 	last := msgs[len(msgs)-1]

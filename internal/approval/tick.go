@@ -247,6 +247,9 @@ func (s *Service) due(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	type key struct{ batch, owner, class string }
+	groups := map[key][]*store.Approval{}
+	var order []key
 	for _, a := range list {
 		if !now.Before(a.Deadline) {
 			_, err := s.Decide(ctx, DecideParams{ID: a.ID, Choice: approve.Choice(a.Default), By: DeadlineBy, Channel: "deadline",
@@ -256,27 +259,43 @@ func (s *Service) due(ctx context.Context) error {
 			}
 			continue
 		}
-		errs = append(errs, s.remind(ctx, a, now))
+		k := key{a.Batch, a.Owner, accountClass(a)}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], a)
+	}
+	// Reminders of one run for one owner go out together, as the notices.
+	for _, k := range order {
+		errs = append(errs, s.remind(ctx, groups[k], k.owner, k.class, now))
 	}
 	return errors.Join(errs...)
 }
 
-func (s *Service) remind(ctx context.Context, a *store.Approval, now time.Time) error {
-	rt := s.cfg.Router.Route(ctx, a.Owner, accountClass(a))
-	n := s.notice(a, rt, a.RemindersSent+1)
+func (s *Service) remind(ctx context.Context, g []*store.Approval, owner, class string, now time.Time) error {
+	rt := s.cfg.Router.Route(ctx, owner, class)
+	notices := make([]notify.Notice, len(g))
+	for i, a := range g {
+		notices[i] = s.notice(a, rt, a.RemindersSent+1)
+	}
 	var failed error
 	for _, to := range rt.To {
-		if _, err := s.cfg.Notifier.Notify(ctx, to, n); err != nil {
+		if _, err := s.cfg.Notifier.Notify(ctx, to, notices...); err != nil {
 			failed = fmt.Errorf("reminder to %s failed: %w", to, err)
-			s.cfg.Logf("approval %s: %v", a.ID, failed)
+			s.cfg.Logf("approvals: %v", failed)
 		}
 	}
-	if failed != nil {
-		_ = s.cfg.Store.SetApprovalError(ctx, a.ID, failed.Error())
-		return s.cfg.Store.SetReminder(ctx, a.ID, a.RemindersSent, now.Add(s.backoff(1)))
+	var errs []error
+	for _, a := range g {
+		if failed != nil {
+			_ = s.cfg.Store.SetApprovalError(ctx, a.ID, failed.Error())
+			errs = append(errs, s.cfg.Store.SetReminder(ctx, a.ID, a.RemindersSent, now.Add(s.backoff(1))))
+			continue
+		}
+		s.cfg.Logf("approval %s: reminder %d sent", a.ID, a.RemindersSent+1)
+		errs = append(errs, s.cfg.Store.SetReminder(ctx, a.ID, a.RemindersSent+1, s.nextReminder(a.CreatedAt, a.Deadline, maxTime(now, a.NextReminder))))
 	}
-	s.cfg.Logf("approval %s: reminder %d sent", a.ID, a.RemindersSent+1)
-	return s.cfg.Store.SetReminder(ctx, a.ID, a.RemindersSent+1, s.nextReminder(a.CreatedAt, a.Deadline, maxTime(now, a.NextReminder)))
+	return errors.Join(errs...)
 }
 
 func maxTime(a, b time.Time) time.Time {
