@@ -149,6 +149,8 @@ func (g *Gate) plan(ctx context.Context, rec store.Change, prior *store.Change, 
 	rec.Result = encode(res)
 	if u := rc.undoOf(params, decode(rec.Before), nil); u.Irreversible != "" {
 		rec.Irreversible = u.Irreversible
+	} else if rc.irreversible != nil {
+		rec.Irreversible = rc.irreversible(ctx, g, &rec, params, decode(rec.Before))
 	}
 	if prior != nil {
 		// An earlier delivery failed or stopped midway in enforce, and the

@@ -352,6 +352,9 @@ func TestObserveAndNotifyMakeNoCall(t *testing.T) {
 			if get(decode(list[1].Before), "VolumeId") != "vol-1" {
 				t.Fatalf("planned record has no before: %s", list[1].Before)
 			}
+			if !strings.Contains(list[1].Irreversible, str(snap, "SnapshotId")) {
+				t.Fatalf("planned deletion does not point at the planned snapshot: %q", list[1].Irreversible)
+			}
 			if e.probe(t, probe{"ec2", "DescribeVolumes", `{"VolumeIds":["vol-1"]}`, "Volumes.0.State"}) != `"available"` {
 				t.Fatal("volume changed")
 			}

@@ -284,13 +284,17 @@ func settledState(s string) string {
 }
 
 func snapshotsOfExecution(ctx context.Context, g *Gate, c *store.Change, match func(p obj) bool) []string {
-	list, err := g.cfg.Store.ListChanges(ctx, store.ChangeFilter{ExecutionARN: c.ExecutionARN, Status: store.StatusApplied})
+	list, err := g.cfg.Store.ListChanges(ctx, store.ChangeFilter{ExecutionARN: c.ExecutionARN, Limit: 10000})
 	if err != nil {
 		return nil
 	}
 	var out []string
 	for _, ch := range list {
 		if ch.Service != "ec2" || (ch.Action != "CreateSnapshot" && ch.Action != "CreateSnapshots" && ch.Action != "CreateImage") {
+			continue
+		}
+		// A change made points at snapshots made; a plan at planned ones.
+		if ch.Status != store.StatusApplied && !(c.Status == store.StatusPlanned && ch.Status == store.StatusPlanned) {
 			continue
 		}
 		p := asObj(decode(ch.Parameters))
