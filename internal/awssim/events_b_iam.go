@@ -20,19 +20,29 @@ type InstanceProfile struct {
 	Roles      []string  `yaml:"roles"` // role names
 }
 
-// iamProfiles holds the instance profiles of every account. It is locked
-// after the account's IAMState, never before.
+// iamProfiles holds the instance profiles of every account. Its lock is
+// taken after the account's IAMState lock, never before.
 type iamProfiles struct {
-	mu       sync.Mutex
-	byAcct   map[string]map[string]*InstanceProfile // account → name → profile
-	extended bool
+	mu     sync.Mutex
+	byAcct map[string]map[string]*InstanceProfile // account → name → profile
 }
 
-var profilesOf sync.Map // *Sim → *iamProfiles
+// iamExtended is the IAM service with the actions ExtendIAM adds; it
+// keeps the instance profiles, so they live and die with the sim.
+type iamExtended struct {
+	*queryService
+	profiles *iamProfiles
+}
 
+// profiles returns the sim's instance profiles, extending IAM first.
 func (s *Sim) profiles() *iamProfiles {
-	v, _ := profilesOf.LoadOrStore(s, &iamProfiles{byAcct: map[string]map[string]*InstanceProfile{}})
-	return v.(*iamProfiles)
+	s.ExtendIAM()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if x, ok := s.services["iam"].(*iamExtended); ok {
+		return x.profiles
+	}
+	return &iamProfiles{byAcct: map[string]map[string]*InstanceProfile{}}
 }
 
 // ExtendIAM adds to the sim's IAM service the actions event-driven
@@ -41,25 +51,20 @@ func (s *Sim) profiles() *iamProfiles {
 // DeleteRolePolicy. It is idempotent, safe while the sim serves (the IAM
 // service is replaced whole), and AddInstanceProfile calls it.
 func (s *Sim) ExtendIAM() {
-	pr := s.profiles()
-	pr.mu.Lock()
-	defer pr.mu.Unlock()
-	if pr.extended {
-		return
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	base, ok := s.services["iam"].(*queryService)
+	if !ok {
+		return // extended already, or replaced by a test
 	}
-	s.mu.RLock()
-	base, _ := s.services["iam"].(*queryService)
-	s.mu.RUnlock()
-	if base == nil {
-		return
-	}
+	pr := &iamProfiles{byAcct: map[string]map[string]*InstanceProfile{}}
 	actions := make(map[string]queryHandler, len(base.actions)+5)
 	for k, v := range base.actions {
 		actions[k] = v
 	}
 	ext := map[string]func(*Account, *Request, params) (any, error){
-		"GetInstanceProfile":          s.getInstanceProfile,
-		"ListInstanceProfilesForRole": s.listInstanceProfilesForRole,
+		"GetInstanceProfile":          pr.getInstanceProfile,
+		"ListInstanceProfilesForRole": pr.listInstanceProfilesForRole,
 		"GetRolePolicy":               getRolePolicy,
 		"ListRolePolicies":            listRolePolicies,
 		"DeleteRolePolicy":            deleteRolePolicy,
@@ -76,8 +81,9 @@ func (s *Sim) ExtendIAM() {
 			return fn(acct, r, p)
 		}
 	}
-	s.Register(&queryService{name: base.name, xmlns: base.xmlns, ec2: base.ec2, actions: actions})
-	pr.extended = true
+	// Register takes s.mu: the map is replaced in place under the lock
+	// held here.
+	s.services["iam"] = &iamExtended{queryService: &queryService{name: base.name, xmlns: base.xmlns, ec2: base.ec2, actions: actions}, profiles: pr}
 }
 
 // AddInstanceProfile seeds an instance profile in an account. Its roles
@@ -92,7 +98,6 @@ func (s *Sim) AddInstanceProfile(account string, p InstanceProfile) error {
 	if _, err := s.account(account); err != nil {
 		return fmt.Errorf("add instance profile %q: %w", p.Name, err)
 	}
-	s.ExtendIAM()
 	if p.Path == "" {
 		p.Path = "/"
 	}
@@ -126,7 +131,7 @@ type xInstanceProfile struct {
 	Roles               members[xRole] `xml:"Roles"`
 }
 
-func (s *Sim) profileView(st *IAMState, p *InstanceProfile) xInstanceProfile {
+func profileView(st *IAMState, p *InstanceProfile) xInstanceProfile {
 	x := xInstanceProfile{Path: p.Path, InstanceProfileName: p.Name, InstanceProfileID: p.ID, Arn: p.ARN,
 		CreateDate: isoTime(p.CreateDate), Roles: members[xRole]{}}
 	for _, name := range p.Roles {
@@ -137,12 +142,11 @@ func (s *Sim) profileView(st *IAMState, p *InstanceProfile) xInstanceProfile {
 	return x
 }
 
-func (s *Sim) getInstanceProfile(acct *Account, _ *Request, p params) (any, error) {
+func (pr *iamProfiles) getInstanceProfile(acct *Account, _ *Request, p params) (any, error) {
 	name, err := p.require("InstanceProfileName")
 	if err != nil {
 		return nil, err
 	}
-	pr := s.profiles()
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	prof := pr.byAcct[acct.ID][name]
@@ -151,10 +155,10 @@ func (s *Sim) getInstanceProfile(acct *Account, _ *Request, p params) (any, erro
 	}
 	return struct {
 		InstanceProfile xInstanceProfile `xml:"InstanceProfile"`
-	}{s.profileView(acct.iam, prof)}, nil
+	}{profileView(acct.iam, prof)}, nil
 }
 
-func (s *Sim) listInstanceProfilesForRole(acct *Account, _ *Request, p params) (any, error) {
+func (pr *iamProfiles) listInstanceProfilesForRole(acct *Account, _ *Request, p params) (any, error) {
 	name, err := p.require("RoleName")
 	if err != nil {
 		return nil, err
@@ -162,7 +166,6 @@ func (s *Sim) listInstanceProfilesForRole(acct *Account, _ *Request, p params) (
 	if acct.iam.Roles[name] == nil {
 		return nil, noSuchEntity("The role with name %s cannot be found.", name)
 	}
-	pr := s.profiles()
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	var names []string
@@ -176,7 +179,7 @@ func (s *Sim) listInstanceProfilesForRole(acct *Account, _ *Request, p params) (
 	sort.Strings(names)
 	out := members[xInstanceProfile]{}
 	for _, n := range names {
-		out = append(out, s.profileView(acct.iam, pr.byAcct[acct.ID][n]))
+		out = append(out, profileView(acct.iam, pr.byAcct[acct.ID][n]))
 	}
 	return struct {
 		InstanceProfiles members[xInstanceProfile] `xml:"InstanceProfiles"`

@@ -87,7 +87,7 @@ func FuzzExtendedIAM(f *testing.F) {
 	if err := s.AddInstanceProfile(testAccount, InstanceProfile{Name: "web", Roles: []string{"web-role"}}); err != nil {
 		f.Fatal(err)
 	}
-	q := s.services["iam"].(*queryService)
+	q := s.services["iam"].(*iamExtended)
 	f.Fuzz(func(t *testing.T, action, key, value string) {
 		h := q.actions[action]
 		if h == nil {
