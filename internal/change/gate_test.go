@@ -192,6 +192,10 @@ func TestRecipesRoundTrip(t *testing.T) {
 					t.Fatalf("record %+v (undo %s, irreversible %q, error %q)", c, c.Undo, c.Irreversible, c.Error)
 				}
 			}
+			check, err := e.gate.CheckRollback(context.Background(), exec)
+			if err != nil || !check.DryRun || len(check.UndoCalls) == 0 || e.probe(t, tc.probe) != after {
+				t.Fatalf("dry run: %+v %v", check, err)
+			}
 			res, err := e.gate.Rollback(context.Background(), exec, "alice")
 			if err != nil {
 				t.Fatalf("rollback: %v\nundo: %s", err, list[0].Undo)

@@ -50,10 +50,14 @@ func ParseTarget(s string) (Target, error) {
 // RollbackResult says what a rollback undid.
 type RollbackResult struct {
 	Target string `json:"target"`
-	// RolledBack lists the changes undone, in the order they were undone.
+	// RolledBack lists the changes undone, in the order they were undone
+	// (with DryRun, the order they would be).
 	RolledBack []string `json:"rolledBack"`
-	// Calls counts the undo calls made.
+	// Calls counts the undo calls made (or to make).
 	Calls int `json:"calls"`
+	// DryRun says nothing was undone: UndoCalls are what would be called.
+	DryRun    bool       `json:"dryRun,omitempty"`
+	UndoCalls []UndoCall `json:"undoCalls,omitempty"`
 }
 
 // Rollback undoes the applied changes of an execution (or one change),
@@ -72,23 +76,53 @@ func (g *Gate) Rollback(ctx context.Context, to, by string) (*RollbackResult, er
 	}
 	g.rollbackMu.Lock()
 	defer g.rollbackMu.Unlock()
+	list, undos, err := g.prepareRollback(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return g.applyRollback(ctx, t, to, by, list, undos)
+}
+
+// CheckRollback makes every check Rollback makes (applied changes, none
+// irreversible, no drift) and returns what Rollback would undo, with its
+// calls in the order it would make them, without undoing anything.
+func (g *Gate) CheckRollback(ctx context.Context, to string) (*RollbackResult, error) {
+	t, err := ParseTarget(to)
+	if err != nil {
+		return nil, err
+	}
+	list, undos, err := g.prepareRollback(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	res := &RollbackResult{Target: to, DryRun: true}
+	for i := len(list) - 1; i >= 0; i-- {
+		res.RolledBack = append(res.RolledBack, list[i].ID)
+		res.Calls += len(undos[i].Calls)
+		res.UndoCalls = append(res.UndoCalls, undos[i].Calls...)
+	}
+	return res, nil
+}
+
+// prepareRollback finds the changes of a target and checks them all.
+func (g *Gate) prepareRollback(ctx context.Context, t Target) ([]*store.Change, []Undo, error) {
 	var list []*store.Change
 	if t.ChangeID != "" {
 		c, err := g.cfg.Store.GetChange(ctx, t.ChangeID)
 		if err != nil {
-			return nil, fmt.Errorf("rollback %s: %w", t, err)
+			return nil, nil, fmt.Errorf("rollback %s: %w", t, err)
 		}
 		if c.Status != store.StatusApplied {
-			return nil, fmt.Errorf("rollback %s: it is %s, not applied: %w", t, c.Status, ErrNothingToRollBack)
+			return nil, nil, fmt.Errorf("rollback %s: it is %s, not applied: %w", t, c.Status, ErrNothingToRollBack)
 		}
 		if c.ExecutionARN != "" && c.Resource != "" {
 			later, err := g.cfg.Store.ListChanges(ctx, store.ChangeFilter{ExecutionARN: c.ExecutionARN, Status: store.StatusApplied, AfterSeq: c.Seq, Limit: 10000})
 			if err != nil {
-				return nil, fmt.Errorf("rollback %s: %w", t, err)
+				return nil, nil, fmt.Errorf("rollback %s: %w", t, err)
 			}
 			for _, l := range later {
 				if l.Service == c.Service && l.Resource == c.Resource {
-					return nil, fmt.Errorf("rollback %s: %w: %s (%s:%s) changed %s after it; roll that back first, or the whole execution %s",
+					return nil, nil, fmt.Errorf("rollback %s: %w: %s (%s:%s) changed %s after it; roll that back first, or the whole execution %s",
 						t, ErrLaterChange, l.ID, l.Service, l.Action, c.Resource, c.ExecutionARN)
 				}
 			}
@@ -97,7 +131,7 @@ func (g *Gate) Rollback(ctx context.Context, to, by string) (*RollbackResult, er
 	} else {
 		all, err := g.cfg.Store.ListChanges(ctx, store.ChangeFilter{ExecutionARN: t.ExecutionARN, Status: store.StatusApplied, Limit: 10000})
 		if err != nil {
-			return nil, fmt.Errorf("rollback %s: %w", t, err)
+			return nil, nil, fmt.Errorf("rollback %s: %w", t, err)
 		}
 		for _, c := range all {
 			if c.Kind != store.KindNotice {
@@ -105,7 +139,7 @@ func (g *Gate) Rollback(ctx context.Context, to, by string) (*RollbackResult, er
 			}
 		}
 		if len(list) == 0 {
-			return nil, fmt.Errorf("rollback %s: %w (no applied change)", t, ErrNothingToRollBack)
+			return nil, nil, fmt.Errorf("rollback %s: %w (no applied change)", t, ErrNothingToRollBack)
 		}
 	}
 	// Check everything first.
@@ -120,12 +154,12 @@ func (g *Gate) Rollback(ctx context.Context, to, by string) (*RollbackResult, er
 		}
 	}
 	if len(irr.Changes) > 0 {
-		return nil, fmt.Errorf("rollback %s: %w", t, &irr)
+		return nil, nil, fmt.Errorf("rollback %s: %w", t, &irr)
 	}
 	undos := make([]Undo, len(list))
 	for i, c := range list {
 		if err := json.Unmarshal(c.Undo, &undos[i]); err != nil {
-			return nil, fmt.Errorf("rollback %s: change %s has an unreadable undo: %w", t, c.ID, err)
+			return nil, nil, fmt.Errorf("rollback %s: change %s has an unreadable undo: %w", t, c.ID, err)
 		}
 		for j := range undos[i].Calls {
 			undos[i].Calls[j].Parameters = asObj(normalize(undos[i].Calls[j].Parameters))
@@ -135,14 +169,19 @@ func (g *Gate) Rollback(ctx context.Context, to, by string) (*RollbackResult, er
 		// it (drift in between), and that one against AWS now.
 		if j := laterOnSameResource(list, i); j >= 0 {
 			if err := driftBetween(c, list[j]); err != nil {
-				return nil, fmt.Errorf("rollback %s: %w", t, err)
+				return nil, nil, fmt.Errorf("rollback %s: %w", t, err)
 			}
 			continue
 		}
 		if err := g.checkDrift(ctx, c); err != nil {
-			return nil, fmt.Errorf("rollback %s: %w", t, err)
+			return nil, nil, fmt.Errorf("rollback %s: %w", t, err)
 		}
 	}
+	return list, undos, nil
+}
+
+// applyRollback undoes checked changes, newest first.
+func (g *Gate) applyRollback(ctx context.Context, t Target, to, by string, list []*store.Change, undos []Undo) (*RollbackResult, error) {
 	res := &RollbackResult{Target: to}
 	remap := map[string]string{}
 	for i := len(list) - 1; i >= 0; i-- {

@@ -173,6 +173,7 @@ func printChangeRecord(w io.Writer, c *store.Change) {
 func newRollbackCmd() *cobra.Command {
 	var f apiFlags
 	var by string
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "rollback EXECUTION-ARN|CHANGE-ID --by NAME",
 		Short: "Undo the changes of an execution (newest first), or one change",
@@ -189,13 +190,21 @@ nothing is undone and steward says what is in the way.`,
 			if _, err := change.ParseTarget(args[0]); err != nil {
 				return withHint(err, "steward changes ls shows change ids and executions")
 			}
-			body, _ := json.Marshal(changesapi.RollbackRequest{Target: args[0], By: by})
+			body, _ := json.Marshal(changesapi.RollbackRequest{Target: args[0], By: by, DryRun: dryRun})
 			var res change.RollbackResult
 			if err := f.call(cmd.Context(), "POST", "/api/v1/rollback", body, &res); err != nil {
 				return withHint(err, "steward changes ls --execution ARN shows what each change did; steward changes show ID its before and after")
 			}
 			if f.asJSON {
 				return printJSON(cmd.OutOrStdout(), res)
+			}
+			if res.DryRun {
+				fmt.Fprintf(cmd.OutOrStdout(), "dry run: nothing was undone; rollback would undo %s with these calls:\n", strings.Join(res.RolledBack, ", "))
+				for _, u := range res.UndoCalls {
+					p, _ := json.Marshal(u.Parameters)
+					fmt.Fprintf(cmd.OutOrStdout(), "  %s:%s %s\n", u.Service, u.Action, p)
+				}
+				return nil
 			}
 			for _, id := range res.RolledBack {
 				fmt.Fprintf(cmd.OutOrStdout(), "rolled back %s\n", id)
@@ -206,6 +215,7 @@ nothing is undone and steward says what is in the way.`,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&by, "by", "", "who rolls back (recorded on each change)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check (irreversible changes, drift) and print the undo calls, undoing nothing")
 	return cmd
 }
 

@@ -112,6 +112,10 @@ accounts:
 	if code == 0 || !strings.Contains(errOut, "--by") {
 		t.Fatalf("rollback without --by: %d %s %s", code, out, errOut)
 	}
+	code, out, errOut = steward(t, append([]string{"rollback", arn, "--by", "alice", "--dry-run"}, flags...)...)
+	if code != 0 || !strings.Contains(out, "dry run") || !strings.Contains(out, "ec2:DeleteTags") || sim.Calls()["ec2:DeleteTags"] != 0 {
+		t.Fatalf("rollback --dry-run: %d %s %s", code, out, errOut)
+	}
 	code, out, errOut = steward(t, append([]string{"rollback", arn, "--by", "alice"}, flags...)...)
 	if code != 0 || !strings.Contains(out, "1 change(s) rolled back") {
 		t.Fatalf("rollback: %d %s %s", code, out, errOut)

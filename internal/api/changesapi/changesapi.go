@@ -3,7 +3,7 @@
 //
 //	GET  /api/v1/changes?execution=&playbook=&status=&run=&kind=&limit=&after=
 //	GET  /api/v1/changes/{id}
-//	POST /api/v1/rollback                  {"target": CHANGE-ID|EXECUTION-ARN, "by": NAME}
+//	POST /api/v1/rollback                  {"target": CHANGE-ID|EXECUTION-ARN, "by": NAME, "dryRun": false}
 //	GET  /api/v1/pauses
 //	POST /api/v1/playbooks/{name}/resume
 //
@@ -27,7 +27,10 @@ import (
 
 // Rollbacker undoes changes; *change.Gate is one.
 type Rollbacker interface {
+	// Rollback undoes the changes of a change id or execution ARN.
 	Rollback(ctx context.Context, target, by string) (*change.RollbackResult, error)
+	// CheckRollback says what Rollback would undo, undoing nothing.
+	CheckRollback(ctx context.Context, target string) (*change.RollbackResult, error)
 }
 
 // Handler serves the API.
@@ -134,6 +137,8 @@ type RollbackRequest struct {
 	Target string `json:"target"`
 	// By names who rolls back.
 	By string `json:"by"`
+	// DryRun checks and says what would be undone, undoing nothing.
+	DryRun bool `json:"dryRun,omitempty"`
 }
 
 // maxBody bounds request bodies.
@@ -185,7 +190,12 @@ func (h *Handler) rollback(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	res, err := h.Rollback.Rollback(r.Context(), req.Target, req.By)
+	var res *change.RollbackResult
+	if req.DryRun {
+		res, err = h.Rollback.CheckRollback(r.Context(), req.Target)
+	} else {
+		res, err = h.Rollback.Rollback(r.Context(), req.Target, req.By)
+	}
 	if err == nil {
 		writeJSON(w, http.StatusOK, res)
 		return

@@ -35,6 +35,14 @@ func (fakeRollback) Rollback(_ context.Context, target, by string) (*change.Roll
 	return &change.RollbackResult{Target: target, RolledBack: []string{target}, Calls: 1}, nil
 }
 
+func (f fakeRollback) CheckRollback(ctx context.Context, target string) (*change.RollbackResult, error) {
+	res, err := f.Rollback(ctx, target, "x")
+	if res != nil {
+		res.DryRun = true
+	}
+	return res, err
+}
+
 func newServer(t *testing.T) (*httptest.Server, *storesqlite.DB) {
 	db, err := storesqlite.Open(filepath.Join(t.TempDir(), "s.db"), storesqlite.Options{Synchronous: "NORMAL"})
 	if err != nil {
@@ -102,6 +110,10 @@ func TestChangesAPI(t *testing.T) {
 	var res change.RollbackResult
 	if code := do(t, srv, "POST", "/api/v1/rollback", `{"target":"`+exec1+`","by":"alice"}`, &res); code != 200 || res.RolledBack[0] != exec1 {
 		t.Fatalf("rollback: %d %+v", code, res)
+	}
+	res = change.RollbackResult{}
+	if code := do(t, srv, "POST", "/api/v1/rollback", `{"target":"`+exec1+`","by":"alice","dryRun":true}`, &res); code != 200 || !res.DryRun {
+		t.Fatalf("dry run: %d %+v", code, res)
 	}
 	var rb RollbackError
 	if code := do(t, srv, "POST", "/api/v1/rollback", `{"target":"ch-drift","by":"alice"}`, &rb); code != 409 || rb.Code != change.ErrNameDrift || len(rb.Drift) != 1 {
