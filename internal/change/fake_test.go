@@ -38,6 +38,8 @@ func newFakeAWS() *fakeAWS {
 		"rolepolicy/app/inline":    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`,
 		"userattached/alice":       "arn:aws:iam::aws:policy/ReadOnlyAccess",
 		"userpolicy/alice/support": "",
+		"userpolicy/bob/inline":    `{"Version":"2012-10-17","Statement":[]}`,
+		"pab/logs":                 "on",
 	}, calls: map[string]int{}}
 }
 
@@ -180,6 +182,8 @@ func TestRecipesRoundTripFake(t *testing.T) {
 		{"iam PutRolePolicy ↔ the old document", "iam:putRolePolicy", `{"RoleName":"app","PolicyName":"inline","PolicyDocument":` + fmt.Sprintf("%q", doc) + `}`, "rolepolicy/app/inline"},
 		{"iam PutUserPolicy ↔ DeleteUserPolicy", "iam:putUserPolicy", `{"UserName":"alice","PolicyName":"support","PolicyDocument":` + fmt.Sprintf("%q", doc) + `}`, "userpolicy/alice/support"},
 		{"iam DeleteRolePolicy ↔ PutRolePolicy", "iam:deleteRolePolicy", `{"RoleName":"app","PolicyName":"inline"}`, "rolepolicy/app/inline"},
+		{"iam DeleteUserPolicy ↔ PutUserPolicy", "iam:deleteUserPolicy", `{"UserName":"bob","PolicyName":"inline"}`, "userpolicy/bob/inline"},
+		{"s3 DeletePublicAccessBlock ↔ PutPublicAccessBlock", "s3:deletePublicAccessBlock", `{"Bucket":"logs"}`, "pab/logs"},
 		{"iam AttachUserPolicy ↔ Detach", "iam:attachUserPolicy", `{"UserName":"alice","PolicyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}`, "userattached/alice"},
 		{"iam DetachUserPolicy ↔ Attach", "iam:detachUserPolicy", `{"UserName":"alice","PolicyArn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}`, "userattached/alice"},
 	}
