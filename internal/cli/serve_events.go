@@ -22,6 +22,7 @@ import (
 	"github.com/stewardhq/steward/internal/ingest"
 	"github.com/stewardhq/steward/internal/rules"
 	"github.com/stewardhq/steward/internal/store"
+	"github.com/stewardhq/steward/playbooks"
 )
 
 // Ingest token: what EventBridge API destinations (and SNS subscriptions)
@@ -85,7 +86,12 @@ type eventsConfig struct {
 }
 
 func newEventsServer(ctx context.Context, c eventsConfig) (*eventsServer, error) {
+	// A rule may name a catalogue playbook: the catalogue's serve part
+	// creates its state machine after the rules file is read.
 	exists := func(name string) bool {
+		if playbooks.Exists(name) {
+			return true
+		}
 		_, err := c.engine.DescribeStateMachine(ctx, c.engine.StateMachineARN(name))
 		return err == nil
 	}

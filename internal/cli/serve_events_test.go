@@ -37,15 +37,15 @@ func TestServeEventsEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	client := api.NewClient(p.url, key)
 	def := `{"StartAt":"Note","States":{"Note":{"Type":"Pass","Parameters":{"bucket.$":"$.bucket"},"End":true}}}`
-	if _, err := client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("s3-dangling-dns"), Definition: aws.String(def), RoleArn: aws.String("arn:aws:iam::000000000000:role/steward")}); err != nil {
+	if _, err := client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("my-dangling-dns"), Definition: aws.String(def), RoleArn: aws.String("arn:aws:iam::000000000000:role/steward")}); err != nil {
 		t.Fatal(err)
 	}
 	rulesFile := filepath.Join(dir, "rules.yaml")
 	os.WriteFile(rulesFile, []byte(`
 rules:
-  - name: s3-dangling-dns
+  - name: my-dangling-dns
     pattern: {source: [aws.s3], detail: {eventName: [DeleteBucket]}}
-    playbooks: [s3-dangling-dns]
+    playbooks: [my-dangling-dns]
     inputTransformer:
       inputPathsMap: {bucket: $.detail.requestParameters.bucketName}
       inputTemplate: '{"bucket": <bucket>}'
@@ -83,7 +83,7 @@ func waitExecutions(t *testing.T, client *sfn.Client, n int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		out, err := client.ListExecutions(context.Background(), &sfn.ListExecutionsInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:s3-dangling-dns")})
+		out, err := client.ListExecutions(context.Background(), &sfn.ListExecutionsInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:my-dangling-dns")})
 		if err == nil && len(out.Executions) >= n {
 			return
 		}

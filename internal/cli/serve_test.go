@@ -206,7 +206,7 @@ func TestAWSCLIAgainstServe(t *testing.T) {
 		return v
 	}
 	def := `{"StartAt":"AskOwner","States":{"AskOwner":{"Type":"Task","Resource":"steward:echo.waitForTaskToken","Parameters":{"token.$":"$$.Task.Token","volume.$":"$.volume"},"Next":"Done"},"Done":{"Type":"Pass","End":true}}}`
-	sm := run("create-state-machine", "--name", "ebs-unused", "--role-arn", "arn:aws:iam::000000000000:role/steward", "--definition", def)
+	sm := run("create-state-machine", "--name", "my-ebs-unused", "--role-arn", "arn:aws:iam::000000000000:role/steward", "--definition", def)
 	smARN, _ := sm["stateMachineArn"].(string)
 	if smARN == "" {
 		t.Fatalf("create-state-machine printed %v", sm)
