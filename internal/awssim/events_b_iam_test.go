@@ -11,8 +11,8 @@ import (
 func TestInstanceProfilesAndRolePolicies(t *testing.T) {
 	s, u := newTestSim(t, Options{})
 	c := iam.NewFromConfig(sdkConfig(u, testRegion, testKey, "secret", ""))
-	if _, err := c.GetInstanceProfile(ctx(t), &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web")}); errorCode(err) != "InvalidAction" {
-		t.Fatalf("before ExtendIAM: %v", err)
+	if _, err := c.GetInstanceProfile(ctx(t), &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web")}); errorCode(err) != "NoSuchEntity" {
+		t.Fatalf("before the profile exists: %v", err)
 	}
 	if _, err := c.CreateRole(ctx(t), &iam.CreateRoleInput{RoleName: aws.String("web-role"), AssumeRolePolicyDocument: aws.String(allowAll)}); err != nil {
 		t.Fatal(err)

@@ -409,8 +409,15 @@ type xRecord struct {
 	SetIdentifier string       `xml:"SetIdentifier,omitempty"`
 	Weight        *int64       `xml:"Weight,omitempty"`
 	TTL           *int64       `xml:"TTL,omitempty"`
-	Values        []string     `xml:"ResourceRecords>ResourceRecord>Value,omitempty"`
+	Values        []xValue     `xml:"ResourceRecords>ResourceRecord,omitempty"`
 	Alias         *AliasTarget `xml:"AliasTarget,omitempty"`
+}
+
+// xValue is one ResourceRecord: each value is its own element, as Route 53
+// writes them (one ResourceRecord holding several Values would read back
+// as one value).
+type xValue struct {
+	Value string `xml:"Value"`
 }
 
 func xRecordOf(rr RecordSet) xRecord {
@@ -418,13 +425,18 @@ func xRecordOf(rr RecordSet) xRecord {
 	if rr.Alias == nil {
 		ttl := rr.TTL
 		x.TTL = &ttl
-		x.Values = rr.Values
+		for _, v := range rr.Values {
+			x.Values = append(x.Values, xValue{v})
+		}
 	}
 	return x
 }
 
 func (x xRecord) recordSet() RecordSet {
-	rr := RecordSet{Name: fqdn(x.Name), Type: strings.ToUpper(x.Type), SetIdentifier: x.SetIdentifier, Weight: x.Weight, Values: x.Values}
+	rr := RecordSet{Name: fqdn(x.Name), Type: strings.ToUpper(x.Type), SetIdentifier: x.SetIdentifier, Weight: x.Weight}
+	for _, v := range x.Values {
+		rr.Values = append(rr.Values, v.Value)
+	}
 	if x.TTL != nil {
 		rr.TTL = *x.TTL
 	}

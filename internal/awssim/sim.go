@@ -78,6 +78,8 @@ func New(opts Options) *Sim {
 	s.Register(newOrganizations(s))
 	s.Register(newTagging(s))
 	s.Register(newSecurityHub(s))
+	s.ExtendEC2Volumes()
+	s.ExtendIAM()
 	return s
 }
 
