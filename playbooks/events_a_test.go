@@ -806,13 +806,7 @@ func TestELBDanglingDNS(t *testing.T) {
 			if got := strings.Join(changes, ","); got != "cloudfront:UpdateDistribution applied,route53:ChangeResourceRecordSets applied" {
 				t.Fatalf("changes %s", got)
 			}
-			if tc.alias {
-				if !evaRollbackOrKnown(t, h, run, "elb-dangling-dns alias rollback") {
-					return
-				}
-			} else {
-				evaRollback(t, h, run)
-			}
+			evaRollback(t, h, run)
 			if got := evaZoneRecords(h, account); strings.Join(got, "\n") != strings.Join(beforeRecords, "\n") {
 				t.Fatalf("records after rollback:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(beforeRecords, "\n"))
 			}
@@ -826,30 +820,7 @@ func TestELBDanglingDNS(t *testing.T) {
 // evaKnownExceptions are steps of these judges that cannot pass today,
 // with the reason; each is checked to still fail as described, so a fixed
 // one shows up and is removed.
-var evaKnownExceptions = map[string]struct{ reason, errorHas string }{
-	"elb-dangling-dns alias rollback": {
-		reason: "internal/awssim renders an alias record set with an empty <ResourceRecords><ResourceRecord/></ResourceRecords> " +
-			"(encoding/xml writes the parents of a ResourceRecords>ResourceRecord>Value,omitempty path), so the change gate's " +
-			"before-read holds ResourceRecords [{}] and its undo (CREATE the record as listed) fails the SDK's validation. " +
-			"Real Route 53 sends no ResourceRecords for alias records. The playbook itself strips them before its DELETE.",
-		errorHas: "ResourceRecordSet.ResourceRecords[0].Value",
-	},
-}
-
-func init() {
-	evaKnownExceptions["iam DeletePolicyVersion undo"] = struct{ reason, errorHas string }{
-		reason: "internal/change has no undo recipe for iam:DeletePolicyVersion (it would read the version's document " +
-			"before the call and undo with CreatePolicyVersion of it, under a new version id), so the gate refuses to roll " +
-			"back a run that deleted the restricted version or the placeholder (Steward.Irreversible).",
-		errorHas: "no undo known for iam:DeletePolicyVersion",
-	}
-	evaKnownExceptions["iam default version set twice"] = struct{ reason, errorHas string }{
-		reason: "internal/change checks every change's after-state against the resource now before undoing any, so a run " +
-			"that set the same policy's default version twice (revert, then restore on approve) reads its first change " +
-			"as drifted (Steward.Drift), though the second change explains it.",
-		errorHas: "drifted since it was made",
-	}
-}
+var evaKnownExceptions = map[string]struct{ reason, errorHas string }{}
 
 // evaRollbackOrKnown rolls a run back; it reports false (and logs) when
 // the rollback fails exactly as the named known exception says.
@@ -978,12 +949,12 @@ func TestIAMRestrictedActions(t *testing.T) {
 			record: evaIAMRecord(t, "CreatePolicy", newPolicy, evaSamplePolicy, "v1", true), policy: newPolicy,
 			versions: []awssim.PolicyVersion{{ID: "v1", Document: evaSamplePolicy, IsDefault: true, CreateDate: day(0)}},
 			answer:   "approve", outcome: "kept",
-			reverted: "default=v2 versions=v1,v2", after: "default=v1 versions=v1", exception: "iam DeletePolicyVersion undo"},
+			reverted: "default=v2 versions=v1,v2", after: "default=v1 versions=v1"},
 		{name: "new policy, denied", stage: stage.Enforce,
 			record: evaIAMRecord(t, "CreatePolicy", newPolicy, evaSamplePolicy, "v1", true), policy: newPolicy,
 			versions: []awssim.PolicyVersion{{ID: "v1", Document: evaSamplePolicy, IsDefault: true, CreateDate: day(0)}},
 			answer:   "deny", outcome: "fixed",
-			reverted: "default=v2 versions=v1,v2", after: "default=v2 versions=v2", exception: "iam DeletePolicyVersion undo"},
+			reverted: "default=v2 versions=v1,v2", after: "default=v2 versions=v2"},
 		{name: "new default version, approved", stage: stage.Enforce,
 			record: evaIAMRecord(t, "CreatePolicyVersion", oldPolicy, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, "v3", true),
 			policy: oldPolicy,
@@ -992,7 +963,7 @@ func TestIAMRestrictedActions(t *testing.T) {
 				{ID: "v2", Document: evaSafePolicy, CreateDate: day(10)},
 				{ID: "v3", Document: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, IsDefault: true, CreateDate: day(0)}},
 			answer: "approve", outcome: "kept",
-			reverted: "default=v2 versions=v1,v2,v3", after: "default=v3 versions=v1,v2,v3", exception: "iam default version set twice"},
+			reverted: "default=v2 versions=v1,v2,v3", after: "default=v3 versions=v1,v2,v3"},
 		{name: "new default version, no answer by the deadline", stage: stage.Enforce,
 			record: evaIAMRecord(t, "CreatePolicyVersion", oldPolicy, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"IAM:*","Resource":"*"}]}`, "v3", true),
 			policy: oldPolicy,
@@ -1001,7 +972,7 @@ func TestIAMRestrictedActions(t *testing.T) {
 				{ID: "v2", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"organizations:*","Resource":"*"}]}`, CreateDate: day(10)},
 				{ID: "v3", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"IAM:*","Resource":"*"}]}`, IsDefault: true, CreateDate: day(0)}},
 			answer: "deadline", outcome: "fixed",
-			reverted: "default=v4 versions=v1,v2,v3,v4", after: "default=v4 versions=v1,v2,v4", exception: "iam DeletePolicyVersion undo"},
+			reverted: "default=v4 versions=v1,v2,v3,v4", after: "default=v4 versions=v1,v2,v4"},
 		{name: "safe new version", stage: stage.Enforce,
 			record: evaIAMRecord(t, "CreatePolicyVersion", oldPolicy, evaSafePolicy, "v2", true), policy: oldPolicy,
 			versions: []awssim.PolicyVersion{
