@@ -15,7 +15,7 @@ run: ## Run steward on its embedded defaults (SQLite in ./steward-data, 127.0.0.
 	$(GO) run ./cmd/steward serve
 
 example: ## Run the example playbook on its example event, in memory
-	$(GO) run ./cmd/steward run examples/sg-open-ingress.asl.json --input @examples/sg-open-ingress.event.json
+	$(GO) run ./cmd/steward run examples/ask-before-revoke.asl.json --input @examples/ask-before-revoke.event.json
 
 test: ## Run every test, with the race detector (what CI runs)
 	$(GO) test -race -count=1 $(PKGS)
