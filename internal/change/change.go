@@ -103,6 +103,14 @@ type Config struct {
 	Alert func(ctx context.Context, playbook, reason string)
 	// Clock tells the time; nil means the real clock.
 	Clock clock.Clock
+	// SettleReads is how many times the after read is made again when it
+	// still shows the resource as before the call (AWS APIs such as IAM's
+	// are eventually consistent: a stale after would later look like
+	// drift), waiting SettleDelay, then twice that, ... on Clock. 0 reads
+	// once.
+	SettleReads int
+	// SettleDelay is the first wait between after reads; default 1s.
+	SettleDelay time.Duration
 }
 
 // Default blast radius.
@@ -146,6 +154,9 @@ func New(cfg Config) (*Gate, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
+	}
+	if cfg.SettleDelay <= 0 {
+		cfg.SettleDelay = time.Second
 	}
 	return &Gate{cfg: cfg, inflight: map[string]int{}}, nil
 }

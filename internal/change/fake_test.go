@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stewardhq/steward/internal/asl"
+	"github.com/stewardhq/steward/internal/clock"
 	"github.com/stewardhq/steward/internal/stage"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/store/storesqlite"
@@ -276,3 +277,75 @@ func TestBlastRadiusConcurrentCalls(t *testing.T) {
 }
 
 var zeroTime = time.Time{}
+
+// laggingAWS shows a change to reads only some reads after it (as IAM's
+// eventual consistency does).
+type laggingAWS struct {
+	*fakeAWS
+	lag   int // reads still stale after a change
+	stale string
+}
+
+func (l *laggingAWS) Invoke(ctx context.Context, call *task.Call) (any, error) {
+	if strings.HasSuffix(call.Resource, ":describeDBInstances") {
+		l.fakeAWS.mu.Lock()
+		if l.lag > 0 {
+			l.lag--
+			l.fakeAWS.mu.Unlock()
+			return obj{"DBInstances": []any{obj{"DBInstanceStatus": l.stale}}}, nil
+		}
+		l.fakeAWS.mu.Unlock()
+	}
+	return l.fakeAWS.Invoke(ctx, call)
+}
+
+func TestAfterReadWaitsForEventualConsistency(t *testing.T) {
+	fc := clock.NewFake(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	db, err := storesqlite.Open(filepath.Join(t.TempDir(), "steward.db"), storesqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	aws := &laggingAWS{fakeAWS: newFakeAWS(), stale: "available"}
+	reg := task.NewRegistry()
+	reg.Register(ResourcePrefix+"*", task.HandlerFunc(func(ctx context.Context, c *task.Call) (any, error) {
+		if strings.HasSuffix(c.Resource, ":stopDBInstance") {
+			aws.mu.Lock()
+			aws.lag = 2 // the next two reads still say available
+			aws.mu.Unlock()
+		}
+		return aws.Invoke(ctx, c)
+	}))
+	g, _ := New(Config{Store: db, Stages: stage.Fixed(stage.Enforce), Clock: fc, SettleReads: 3, SettleDelay: time.Second})
+	if err := g.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := reg.Resolve(ResourcePrefix + "rds:stopDBInstance")
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Invoke(context.Background(), &task.Call{Resource: ResourcePrefix + "rds:stopDBInstance", Input: decodeJSON(t, `{"DBInstanceIdentifier":"db1"}`),
+			ExecutionID: execARN("rds-idle", "e"), IdempotencyKey: "k"})
+		done <- err
+	}()
+	waits := 0
+	for {
+		changed := fc.Changed() // before looking, so no timer is missed
+		if fc.Pending() > 0 {
+			waits++
+			fc.Advance(time.Duration(waits) * 2 * time.Second)
+			continue
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, _ := db.GetChangeByKey(context.Background(), "k")
+			if str(decode(c.After), "DBInstanceStatus") != "stopped" || waits != 2 {
+				t.Fatalf("after %s after %d waits", c.After, waits)
+			}
+			return
+		case <-changed:
+		}
+	}
+}

@@ -220,8 +220,8 @@ func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Chang
 	if o.Result == nil {
 		o.Result = encode(obj{})
 	}
-	if rc.read != nil {
-		after, err := rc.read(ctx, g.reader(t), params, result)
+	if rc.read != nil && !rc.beforeOnly {
+		after, err := g.readAfter(ctx, rc, t, params, result, before)
 		if err != nil {
 			o.Error = "after read: " + err.Error()
 		} else {
@@ -243,6 +243,32 @@ func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Chang
 		return nil, fmt.Errorf("change gate: %s:%s was made but its record %s could not be written: %w", rec.Service, rec.Action, id, err)
 	}
 	return out, nil
+}
+
+// readAfter reads the resource after the call; while it still looks as
+// before, it reads again up to Config.SettleReads times.
+func (g *Gate) readAfter(ctx context.Context, rc *recipe, t target, params obj, result, before any) (any, error) {
+	after, err := rc.read(ctx, g.reader(t), params, result)
+	delay := g.cfg.SettleDelay
+	for i := 0; err == nil && i < g.cfg.SettleReads && same(after, before); i++ {
+		timer := g.cfg.Clock.NewTimer(delay)
+		select {
+		case <-timer.C():
+		case <-ctx.Done():
+			timer.Stop()
+			return after, nil
+		}
+		delay *= 2
+		after, err = rc.read(ctx, g.reader(t), params, result)
+	}
+	return after, err
+}
+
+// same reports whether two reads are equal.
+func same(a, b any) bool {
+	var d []Diff
+	diff("", normalize(a), normalize(b), &d)
+	return len(d) == 0
 }
 
 // checkLimits fails a paused playbook, and pauses one past its blast

@@ -55,6 +55,10 @@ func changeGateFor(env *serveEnv) (*change.Gate, error) {
 			env.Logf("changes: playbook %s paused: %s (resume it with: steward playbooks resume %s)", playbook, reason, playbook)
 		},
 		Clock: env.Clock,
+		// AWS is eventually consistent: an after read that still shows the
+		// resource as before is made again, 1s then 2s later (a call that
+		// changes nothing costs those 3s).
+		SettleReads: 2,
 	}
 	if env.Cloud != nil {
 		cfg.Cloud = env.Cloud
