@@ -658,7 +658,26 @@ func addIAM() {
 		},
 	})
 	add("iam:CreatePolicyVersion", recipe{
-		read: defaultRead,
+		// The default and the versions: a version made without becoming the
+		// default still shows.
+		read: func(ctx context.Context, r reader, p obj, result any) (any, error) {
+			st, err := defaultRead(ctx, r, p, result)
+			if err != nil {
+				return nil, err
+			}
+			list, err := r(ctx, "iam", "ListPolicyVersions", obj{"PolicyArn": str(p, "PolicyArn")})
+			if err != nil {
+				return nil, err
+			}
+			var ids []string
+			for _, v := range asList(list["Versions"]) {
+				ids = append(ids, str(v, "VersionId"))
+			}
+			sort.Strings(ids)
+			m := asObj(st)
+			m["Versions"] = toAny(ids)
+			return m, nil
+		},
 		undo: func(p obj, before, result any) Undo {
 			var u Undo
 			if p["SetAsDefault"] == true || get(result, "PolicyVersion.IsDefaultVersion") == true {
