@@ -313,6 +313,10 @@ func snapshotsOfExecution(ctx context.Context, g *Gate, c *store.Change, match f
 	return out
 }
 
+// imdsFields are the instance metadata options a call sets and an undo
+// restores.
+var imdsFields = []string{"HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit", "InstanceMetadataTags", "HttpProtocolIpv6"}
+
 func addEC2() {
 	add("ec2:RevokeSecurityGroupIngress", recipe{read: sgRead(false), undo: sgUndo("AuthorizeSecurityGroupIngress")})
 	add("ec2:RevokeSecurityGroupEgress", recipe{read: sgRead(true), undo: sgUndo("AuthorizeSecurityGroupEgress")})
@@ -325,10 +329,10 @@ func addEC2() {
 			if err != nil {
 				return nil, err
 			}
-			return pick(get(insts, "0.MetadataOptions"), "HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit"), nil
+			return pick(get(insts, "0.MetadataOptions"), imdsFields...), nil
 		},
 		undo: func(p obj, before, _ any) Undo {
-			q := pick(before, "HttpTokens", "HttpEndpoint", "HttpPutResponseHopLimit")
+			q := pick(before, imdsFields...)
 			q["InstanceId"] = str(p, "InstanceId")
 			return calls(call("ec2", "ModifyInstanceMetadataOptions", q))
 		},
