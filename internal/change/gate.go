@@ -97,7 +97,7 @@ func (g *Gate) Invoke(ctx context.Context, call *task.Call) (any, error) {
 		Resource:       rc.resourceOf(params),
 		Service:        service,
 		Action:         action,
-		Parameters:     encode(params),
+		Parameters:     encode(redact(params)),
 		Kind:           store.KindCall,
 		Stage:          string(st),
 		CreatedAt:      g.now(),
@@ -132,7 +132,7 @@ func (g *Gate) plan(ctx context.Context, rec store.Change, prior *store.Change, 
 		if err != nil {
 			rec.Error = "before read: " + err.Error()
 		} else {
-			rec.Before = encode(before)
+			rec.Before = encode(redact(before))
 		}
 	}
 	if rec.ID == "" {
@@ -188,7 +188,7 @@ func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Chang
 		}
 		before = b
 	}
-	rec.Before = encode(before)
+	rec.Before = encode(redact(before))
 	rec.Status = store.StatusPending
 	var id string
 	if prior != nil {
@@ -216,7 +216,7 @@ func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Chang
 		return nil, err
 	}
 	result := normalize(out)
-	o := store.ChangeOutcome{Status: store.StatusApplied, Result: encode(result), At: g.now()}
+	o := store.ChangeOutcome{Status: store.StatusApplied, Result: encode(redact(result)), At: g.now()}
 	if o.Result == nil {
 		o.Result = encode(obj{})
 	}
@@ -225,7 +225,7 @@ func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Chang
 		if err != nil {
 			o.Error = "after read: " + err.Error()
 		} else {
-			o.After = encode(after)
+			o.After = encode(redact(after))
 		}
 	}
 	rec.ID = id

@@ -681,3 +681,32 @@ func TestPlanOnPlannedResource(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+// Change records keep no secrets: a call that returns one (an access key)
+// gives it to the playbook, and the record says "(redacted)".
+func TestRecordsKeepNoSecrets(t *testing.T) {
+	_, reg, f, db := newFakeGate(t, nil)
+	reg.Register(ResourcePrefix+"*", task.HandlerFunc(func(ctx context.Context, c *task.Call) (any, error) {
+		if strings.HasSuffix(c.Resource, ":createAccessKey") {
+			return obj{"AccessKey": obj{"AccessKeyId": "AKIANEW", "SecretAccessKey": "s3cr3t", "Status": "Active"}}, nil
+		}
+		return f.Invoke(ctx, c)
+	}))
+	g2, err := New(Config{Store: db, Stages: stage.Fixed(stage.Enforce)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g2.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := reg.Resolve(ResourcePrefix + "iam:createAccessKey")
+	out, err := h.Invoke(context.Background(), &task.Call{Resource: ResourcePrefix + "iam:createAccessKey", Input: decodeJSON(t, `{"UserName":"alice"}`),
+		ExecutionID: execARN("pb", "k"), IdempotencyKey: "key"})
+	if err != nil || str(normalize(out), "AccessKey.SecretAccessKey") != "s3cr3t" {
+		t.Fatalf("the playbook gets the secret: %v %v", out, err)
+	}
+	c, _ := db.GetChangeByKey(context.Background(), "key")
+	if strings.Contains(string(c.Result), "s3cr3t") || !strings.Contains(string(c.Result), "(redacted)") {
+		t.Fatalf("record result %s", c.Result)
+	}
+}

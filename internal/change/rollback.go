@@ -225,7 +225,7 @@ func (g *Gate) checkDrift(ctx context.Context, c *store.Change) error {
 		return fmt.Errorf("read %s to check it did not drift: %w", c.Resource, err)
 	}
 	var diffs []Diff
-	diff("", decode(c.After), normalize(now), &diffs)
+	diff("", decode(c.After), redact(normalize(now)), &diffs)
 	if len(diffs) == 0 {
 		return nil
 	}

@@ -260,3 +260,35 @@ func brief(v any) string {
 func sortDiffs(d []Diff) {
 	sort.Slice(d, func(i, j int) bool { return d[i].Path < d[j].Path })
 }
+
+// secretFields are field names whose values change records never keep
+// (compared without case): what AWS returns or takes as a secret.
+var secretFields = map[string]bool{
+	"secretaccesskey": true, "sessiontoken": true, "password": true, "newpassword": true, "oldpassword": true,
+	"privatekey": true, "privatekeymaterial": true, "keymaterial": true, "secretstring": true, "secretbinary": true,
+	"masteruserpassword": true, "authtoken": true, "clientsecret": true,
+}
+
+// redact returns a copy of v with the values of secret fields replaced,
+// so change records (stored, and served by the API) hold no secrets.
+func redact(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, y := range x {
+			if secretFields[strings.ToLower(k)] {
+				out[k] = "(redacted)"
+				continue
+			}
+			out[k] = redact(y)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, y := range x {
+			out[i] = redact(y)
+		}
+		return out
+	}
+	return v
+}
