@@ -35,6 +35,18 @@
 // resource that no longer looks as the change left it (a *DriftError
 // saying which fields, recorded and now). Only when every check passes
 // does it act.
+//
+// Limits, on purpose or not yet lifted:
+//
+//   - A change is recorded pending before its call and applied after. If
+//     steward stops between the two, the re-delivered call is made again
+//     (most of AWS's calls here are idempotent; one that is not, such as
+//     CreateSnapshot, may be made twice).
+//   - The blast radius is exact within one steward process (calls in flight
+//     are counted); across replicas sharing a store it can be passed by the
+//     calls in flight on the other replicas.
+//   - Change records keep no secrets (redact): a re-delivered call that
+//     returned one gets it back redacted.
 package change
 
 import (
