@@ -3,7 +3,7 @@ GO        ?= go
 STATICCHECK_VERSION ?= v0.6.1
 PKGS      ?= ./...
 
-.PHONY: help build run example test test-short bench bench-compare lint fuzz clean
+.PHONY: help build run demo example test test-short bench bench-compare lint fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -13,6 +13,9 @@ build: ## Build bin/steward
 
 run: ## Run steward on its embedded defaults (SQLite in ./steward-data, 127.0.0.1:8600)
 	$(GO) run ./cmd/steward serve
+
+demo: ## Run steward against a simulated AWS organisation (no AWS account needed)
+	$(GO) run ./cmd/steward demo
 
 example: ## Run the example playbook on its example event, in memory
 	$(GO) run ./cmd/steward run examples/ask-before-revoke.asl.json --input @examples/ask-before-revoke.event.json

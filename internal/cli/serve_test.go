@@ -27,6 +27,21 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
 		os.Exit(Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
+	// Nothing a test starts may reach AWS: the catalogue's playbooks run on
+	// the events tests send, so unless a test points steward at the
+	// simulated AWS (--aws-endpoint), AWS calls go to a closed loopback
+	// port with made-up credentials, and the instance metadata service is
+	// never asked. Child processes inherit this environment.
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":          "http://127.0.0.1:1",
+		"AWS_ACCESS_KEY_ID":         "AKIATESTNOTREAL00000",
+		"AWS_SECRET_ACCESS_KEY":     "test-secret-not-real",
+		"AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		if os.Getenv(k) == "" {
+			os.Setenv(k, v)
+		}
+	}
 	os.Exit(m.Run())
 }
 

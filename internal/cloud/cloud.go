@@ -101,6 +101,9 @@ type Config struct {
 	// MaxAttempts bounds the attempts of one call; default 1,000,000, so
 	// that in practice only the call's context ends retrying.
 	MaxAttempts int
+	// MaxUnreachableAttempts bounds the attempts of a call whose endpoint
+	// does not answer at all (connection refused, unknown host); default 6.
+	MaxUnreachableAttempts int
 	// BaseDelay and MaxBackoff shape the retry backoff: attempt n waits a
 	// random time in [0, min(MaxBackoff, BaseDelay*2^(n-1))). Defaults 1s
 	// and 20s, as the SDK's.
@@ -158,6 +161,9 @@ func New(ctx context.Context, cfg Config) (*Cloud, error) {
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 1_000_000
+	}
+	if cfg.MaxUnreachableAttempts <= 0 {
+		cfg.MaxUnreachableAttempts = 6
 	}
 	if cfg.BaseDelay <= 0 {
 		cfg.BaseDelay = time.Second

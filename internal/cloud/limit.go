@@ -2,6 +2,8 @@ package cloud
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // counter is an atomic count.
@@ -23,12 +26,33 @@ func (c *counter) load() int64 { return c.n.Load() }
 // attempt limit, no retry quota, and exponential backoff with full jitter.
 func (c *Cloud) newRetryer() aws.Retryer {
 	b := jitterBackoff{base: c.cfg.BaseDelay, max: c.cfg.MaxBackoff}
-	return retry.NewStandard(func(o *retry.StandardOptions) {
+	std := retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = c.cfg.MaxAttempts
 		o.MaxBackoff = c.cfg.MaxBackoff
 		o.Backoff = b
 		o.RateLimiter = ratelimit.None
 	})
+	return unreachableRetryer{Retryer: std, max: c.cfg.MaxUnreachableAttempts}
+}
+
+// unreachableRetryer gives up on a call whose endpoint never answered
+// (connection refused, no such host, TLS failure) after max attempts:
+// throttling and 5xx answers are AWS saying "later" and are retried as
+// long as the call may run, but an endpoint that is not there will not
+// come back because the playbook waited, and the task should fail with
+// the cause instead of hanging.
+type unreachableRetryer struct {
+	aws.Retryer
+	max int
+}
+
+// RetryDelay implements aws.Retryer.
+func (r unreachableRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	var sendErr *smithyhttp.RequestSendError
+	if attempt >= r.max && errors.As(err, &sendErr) {
+		return 0, fmt.Errorf("gave up after %d attempts: no answer from the endpoint: %w", attempt, err)
+	}
+	return r.Retryer.RetryDelay(attempt, err)
 }
 
 // jitterBackoff waits a random time in [0, min(max, base*2^(attempt-1))).

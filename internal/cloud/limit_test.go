@@ -3,11 +3,13 @@ package cloud
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -216,5 +218,35 @@ func TestSDKTaskUnderThrottling(t *testing.T) {
 	}
 	if c.Throttles(testAccounts[0], testRegions[0], "ec2") == 0 {
 		t.Fatal("no throttles counted")
+	}
+}
+
+// TestGivesUpOnUnreachableEndpoint: an endpoint that refuses connections
+// fails the call after MaxUnreachableAttempts instead of retrying for as
+// long as throttling would be retried.
+func TestGivesUpOnUnreachableEndpoint(t *testing.T) {
+	ctx := context.Background()
+	c, err := New(ctx, Config{
+		Endpoint:               "http://127.0.0.1:1", // nothing listens on port 1
+		BaseDelay:              time.Millisecond,
+		MaxBackoff:             2 * time.Millisecond,
+		MaxUnreachableAttempts: 3,
+		Credentials:            credentials.NewStaticCredentialsProvider("AKIATESTNOTREAL00000", "secret", ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := ClientFor[*ec2.Client](ctx, c, "ec2", "111111111111", "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	_, err = cl.DescribeVolumes(dctx, &ec2.DescribeVolumesInput{})
+	if err == nil || !strings.Contains(err.Error(), "gave up after 3 attempts") {
+		t.Fatalf("call to a closed port: %v, want it to give up after 3 attempts", err)
+	}
+	if dctx.Err() != nil {
+		t.Fatal("the call ran until its deadline")
 	}
 }
