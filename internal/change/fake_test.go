@@ -257,7 +257,9 @@ func TestBlastRadiusConcurrentCalls(t *testing.T) {
 	wg.Wait()
 	n, _ := db.CountApplied(context.Background(), "pb", exec, zeroTime)
 	if n != 5 {
-		t.Fatalf("%d changes applied in a run of limit 5", n)
+		var why []string
+		failed.Range(func(k, v any) bool { why = append(why, fmt.Sprint(k, ": ", v)); return true })
+		t.Fatalf("%d changes applied in a run of limit 5; failures: %v", n, why)
 	}
 	f.mu.Lock()
 	made := f.calls["rds:StopDBInstance"]

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/stewardhq/steward/internal/asl"
@@ -173,11 +172,11 @@ func (g *Gate) plan(ctx context.Context, rec store.Change, prior *store.Change, 
 // enforce checks the pause and the blast radius, reads before, makes the
 // call, reads after and records the change.
 func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Change, rc *recipe, params obj, t target, call *task.Call) (any, error) {
-	release, err := g.checkLimits(ctx, rec.Playbook, rec.Run)
+	fl, err := g.checkLimits(ctx, rec.Playbook, rec.Run)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer fl.end()
 	var before any
 	if prior != nil && len(prior.Before) > 0 {
 		before = decode(prior.Before)
@@ -210,7 +209,7 @@ func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Chang
 	}
 	out, err := g.inner.Invoke(ctx, call)
 	if err != nil {
-		if _, ferr := g.cfg.Store.FinishChange(ctx, id, store.ChangeOutcome{Status: store.StatusFailed, Error: err.Error(), At: g.now()}); ferr != nil {
+		if _, ferr := fl.finish(ctx, id, store.ChangeOutcome{Status: store.StatusFailed, Error: err.Error(), At: g.now()}); ferr != nil {
 			return nil, errors.Join(err, ferr)
 		}
 		return nil, err
@@ -239,7 +238,7 @@ func (g *Gate) enforce(ctx context.Context, rec store.Change, prior *store.Chang
 		u.Credentials = t.Credentials
 		o.Undo = encode(normalize(u))
 	}
-	if _, err := g.cfg.Store.FinishChange(ctx, id, o); err != nil {
+	if _, err := fl.finish(ctx, id, o); err != nil {
 		return nil, fmt.Errorf("change gate: %s:%s was made but its record %s could not be written: %w", rec.Service, rec.Action, id, err)
 	}
 	return out, nil
@@ -274,7 +273,7 @@ func same(a, b any) bool {
 // checkLimits fails a paused playbook, and pauses one past its blast
 // radius. On success the call counts as in flight until release is called
 // (after its record says applied or failed).
-func (g *Gate) checkLimits(ctx context.Context, playbook, run string) (release func(), err error) {
+func (g *Gate) checkLimits(ctx context.Context, playbook, run string) (*flight, error) {
 	p, err := g.cfg.Store.PlaybookPaused(ctx, playbook)
 	if err != nil {
 		return nil, fmt.Errorf("change gate: %w", err)
@@ -313,18 +312,7 @@ func (g *Gate) checkLimits(ctx context.Context, playbook, run string) (release f
 		g.inflight[runKey]++
 		g.inflight[hourKey]++
 		g.mu.Unlock()
-		var once sync.Once
-		return func() {
-			once.Do(func() {
-				g.mu.Lock()
-				defer g.mu.Unlock()
-				for _, k := range []string{runKey, hourKey} {
-					if g.inflight[k]--; g.inflight[k] <= 0 {
-						delete(g.inflight, k)
-					}
-				}
-			})
-		}, nil
+		return &flight{g: g, keys: [2]string{runKey, hourKey}}, nil
 	}
 	g.mu.Unlock()
 	if err := g.cfg.Store.PausePlaybook(ctx, store.PlaybookPause{Playbook: playbook, Reason: reason, By: "steward (blast radius)", At: g.now()}); err != nil {
@@ -335,6 +323,43 @@ func (g *Gate) checkLimits(ctx context.Context, playbook, run string) (release f
 		asl: asl.NewError(ErrNameBlastRadiusExceeded, "playbook %s paused: %s (resume it with: steward playbooks resume %s)", playbook, reason, playbook),
 		err: ErrBlastRadius,
 	}
+}
+
+// flight is one mutating call counted as in flight by checkLimits.
+type flight struct {
+	g     *Gate
+	keys  [2]string
+	ended bool
+}
+
+// endLocked stops counting the call; g.mu must be held.
+func (f *flight) endLocked() {
+	if f.ended {
+		return
+	}
+	f.ended = true
+	for _, k := range f.keys {
+		if f.g.inflight[k]--; f.g.inflight[k] <= 0 {
+			delete(f.g.inflight, k)
+		}
+	}
+}
+
+// end stops counting the call (a no-op after finish).
+func (f *flight) end() {
+	f.g.mu.Lock()
+	defer f.g.mu.Unlock()
+	f.endLocked()
+}
+
+// finish records the call's outcome and stops counting it in one step
+// under g.mu, so checkLimits never counts a change both as applied and as
+// in flight (which refused calls below the limit).
+func (f *flight) finish(ctx context.Context, id string, o store.ChangeOutcome) (*store.Change, error) {
+	f.g.mu.Lock()
+	defer f.g.mu.Unlock()
+	defer f.endLocked()
+	return f.g.cfg.Store.FinishChange(ctx, id, o)
 }
 
 // limitError fails a task with a Steward.* name and matches a sentinel.
