@@ -49,6 +49,14 @@ type Key struct {
 
 func (k Key) String() string { return k.Service + "@" + k.Account + "/" + k.Region }
 
+// DefaultRates are the rates of services whose AWS quota is below the
+// default Rate: CloudTrail's LookupEvents allows 2 requests per second per
+// account and region (AWS's documented quota), so steward paces itself
+// there instead of being throttled.
+var DefaultRates = map[string]Rate{
+	"cloudtrail": {Limit: 2, Burst: 2},
+}
+
 // Rate is a token bucket: Limit calls per second on average, up to Burst
 // at once.
 type Rate struct {
@@ -96,7 +104,7 @@ type Config struct {
 	// 20 calls per second, burst 40.
 	Rate Rate
 	// Rates overrides Rate per service (by Step Functions service name,
-	// e.g. "ec2", "iam").
+	// e.g. "ec2", "iam"); DefaultRates fills in the services it leaves out.
 	Rates map[string]Rate
 	// MaxAttempts bounds the attempts of one call; default 1,000,000, so
 	// that in practice only the call's context ends retrying.
@@ -153,6 +161,16 @@ func New(ctx context.Context, cfg Config) (*Cloud, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
+	rates := make(map[string]Rate, len(DefaultRates)+len(cfg.Rates))
+	if cfg.Rate.Limit <= 0 { // steward's defaults: AWS's lower quotas too
+		for k, v := range DefaultRates {
+			rates[k] = v
+		}
+	}
+	for k, v := range cfg.Rates {
+		rates[k] = v
+	}
+	cfg.Rates = rates
 	if cfg.Rate.Limit <= 0 {
 		cfg.Rate = Rate{Limit: 20, Burst: 40}
 	}

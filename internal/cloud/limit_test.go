@@ -250,3 +250,27 @@ func TestGivesUpOnUnreachableEndpoint(t *testing.T) {
 		t.Fatal("the call ran until its deadline")
 	}
 }
+
+// TestDefaultRates: CloudTrail is paced at AWS's LookupEvents quota unless
+// the configuration sets rates itself.
+func TestDefaultRates(t *testing.T) {
+	ctx := context.Background()
+	c, err := New(ctx, Config{Credentials: credentials.NewStaticCredentialsProvider("AKIATESTNOTREAL00000", "secret", ""), Endpoint: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.cfg.Rates["cloudtrail"]; got != (Rate{Limit: 2, Burst: 2}) {
+		t.Errorf("cloudtrail rate %+v, want AWS's 2 per second", got)
+	}
+	c, err = New(ctx, Config{Credentials: credentials.NewStaticCredentialsProvider("AKIATESTNOTREAL00000", "secret", ""), Endpoint: "http://127.0.0.1:1",
+		Rate: Rate{Limit: 100, Burst: 100}, Rates: map[string]Rate{"ec2": {Limit: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.cfg.Rates["cloudtrail"]; ok {
+		t.Error("an explicit Rate still got the default cloudtrail rate")
+	}
+	if c.cfg.Rates["ec2"].Limit != 5 {
+		t.Errorf("rates %+v", c.cfg.Rates)
+	}
+}

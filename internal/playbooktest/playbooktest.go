@@ -112,6 +112,12 @@ type Options struct {
 	Owners map[string]string
 	// SettleDelay is the sim's (see awssim.Options).
 	SettleDelay time.Duration
+	// AsDeployed runs with steward serve's settings instead of the fast
+	// test ones: the cloud package's default rate limits (AWS's quotas,
+	// e.g. CloudTrail LookupEvents at 2 per second per account and
+	// region) and a store that syncs every commit (synchronous=FULL).
+	// For benchmarks.
+	AsDeployed bool
 }
 
 // Harness is one steward over one (simulated) AWS. Fields are for seeding
@@ -200,19 +206,27 @@ func New(t testing.TB, opts Options) *Harness {
 		inv = append(inv, cloud.Account{ID: a.ID, Class: a.Class, Regions: a.Regions,
 			Role: "arn:aws:iam::" + a.ID + ":role/steward-remediator"})
 	}
-	c, err := cloud.New(ctx, cloud.Config{
+	cc := cloud.Config{
 		Inventory:   cloud.NewInventory(inv),
 		Credentials: credentials.NewStaticCredentialsProvider(Home, "secret", ""),
 		Endpoint:    h.URL,
 		Clock:       h.Clock,
 		BaseDelay:   time.Millisecond,
 		MaxBackoff:  10 * time.Millisecond,
-	})
+		// Tests need no pacing: the sim has no quotas.
+		Rate: cloud.Rate{Limit: 10000, Burst: 10000},
+	}
+	sync := "NORMAL"
+	if opts.AsDeployed {
+		cc.Rate = cloud.Rate{} // the default, and DefaultRates; the limiter paces in real time
+		sync = "FULL"
+	}
+	c, err := cloud.New(ctx, cc)
 	must(t, err)
 	h.Cloud = c
 
 	// Store.
-	db, err := storesqlite.Open(filepath.Join(t.TempDir(), "steward.db"), storesqlite.Options{Synchronous: "NORMAL"})
+	db, err := storesqlite.Open(filepath.Join(t.TempDir(), "steward.db"), storesqlite.Options{Synchronous: sync})
 	must(t, err)
 	h.Store = db
 
