@@ -3,6 +3,7 @@ package builtin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -191,4 +192,26 @@ func orNone(s string) string {
 		return "(no resource)"
 	}
 	return s
+}
+
+// Alert tells the fallback recipients (those of account class "",
+// i.e. the default) and the extra channels about something wrong with
+// steward itself, such as a playbook paused by its blast radius. It always
+// writes the log too, so an alert is never lost for want of a channel.
+func (t *Tasks) Alert(ctx context.Context, playbook, title, detail string) error {
+	n := notify.Notice{Playbook: playbook, Title: title, Detail: detail,
+		Action: "steward paused the playbook; nothing more changes until someone resumes it",
+		Note:   "Alert from steward: no resource owner is asked to act."}
+	t.route(ctx, &n)
+	l := &LogNotifier{Logf: t.d.Logf}
+	if _, err := l.Notify(ctx, logRecipient, n); err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range n.To {
+		if _, err := t.d.Notifier.Notify(ctx, r, n); err != nil {
+			errs = append(errs, fmt.Errorf("alert to %s: %w", r, err))
+		}
+	}
+	return errors.Join(errs...)
 }

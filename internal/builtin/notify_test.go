@@ -187,3 +187,27 @@ func TestNotifyBadInput(t *testing.T) {
 		t.Errorf("refused: %v", err)
 	}
 }
+
+// TestAlertReachesTheFallback: an alert about steward itself (a playbook
+// paused by its blast radius) goes to the default fallback recipients and
+// to the log.
+func TestAlertReachesTheFallback(t *testing.T) {
+	e := newEnv(t)
+	h := newHook(t)
+	to := notify.Recipient{Kind: notify.KindWebhook, Address: h.srv.URL + "/hook"}
+	tk := e.tasks(func(d *Deps) {
+		d.Notifier = notify.Mux{notify.KindWebhook: webhook.New(webhook.Config{Now: e.clock.Now})}
+		d.Router = notify.NewRouter(notify.RouterConfig{Fallback: map[string][]notify.Recipient{"": {to}}})
+	})
+	if err := tk.Alert(context.Background(), "ebs-unused", "steward paused playbook ebs-unused", "blast radius: 25 changes applied in run scan-1, the limit is 25 per run"); err != nil {
+		t.Fatal(err)
+	}
+	got := h.got()
+	if len(got) != 1 || len(got[0].Notices) != 1 || got[0].Notices[0].Title != "steward paused playbook ebs-unused" ||
+		!strings.Contains(got[0].Notices[0].Detail, "limit is 25 per run") {
+		t.Fatalf("webhook got %+v", got)
+	}
+	if !strings.Contains(strings.Join(e.logs.lines, "\n"), "steward paused playbook ebs-unused") {
+		t.Errorf("the alert is not in the log: %s", strings.Join(e.logs.lines, "\n"))
+	}
+}

@@ -51,8 +51,17 @@ func changeGateFor(env *serveEnv) (*change.Gate, error) {
 			}
 			return a.Class
 		},
-		Alert: func(_ context.Context, playbook, reason string) {
+		// A pause is an alert to the people behind steward: through the
+		// built-ins' notifiers to the fallback recipients (and the log).
+		Alert: func(ctx context.Context, playbook, reason string) {
 			env.Logf("changes: playbook %s paused: %s (resume it with: steward playbooks resume %s)", playbook, reason, playbook)
+			if v, ok := builtinParts.Load(env); ok {
+				title := "steward paused playbook " + playbook
+				detail := reason + ". Check what it did (steward changes ls --playbook " + playbook + "), then resume it with: steward playbooks resume " + playbook
+				if err := v.(*builtin.Tasks).Alert(ctx, playbook, title, detail); err != nil {
+					env.Logf("changes: alert about %s: %v", playbook, err)
+				}
+			}
 		},
 		Clock: env.Clock,
 		// AWS is eventually consistent: an after read that still shows the
