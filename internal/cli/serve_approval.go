@@ -19,14 +19,10 @@ import (
 	"github.com/stewardhq/steward/internal/approval"
 	"github.com/stewardhq/steward/internal/approve"
 	"github.com/stewardhq/steward/internal/builtin"
-	"github.com/stewardhq/steward/internal/catalog"
 	"github.com/stewardhq/steward/internal/cloud"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/notify"
-	"github.com/stewardhq/steward/internal/notify/email"
 	"github.com/stewardhq/steward/internal/notify/slack"
-	"github.com/stewardhq/steward/internal/notify/snstopic"
-	"github.com/stewardhq/steward/internal/notify/webhook"
 	"github.com/stewardhq/steward/internal/store"
 )
 
@@ -105,52 +101,11 @@ func setupApprovals(ctx context.Context, env *serveEnv) error {
 	if cfg == nil {
 		cfg = config.Default()
 	}
-	nc := cfg.Notify
-	mux := notify.Mux{}
-	part := &approvalPart{}
-	rc := notify.RouterConfig{Owners: nc.Owners, Domain: nc.Domain, AllowedDomains: nc.AllowedDomains, Fallback: map[string][]notify.Recipient{}}
-	for class, list := range nc.FallbackRecipients() {
-		for _, r := range list {
-			rc.Fallback[class] = append(rc.Fallback[class], notify.Recipient{Kind: notify.Kind(r.Kind), Address: r.Address})
-		}
+	n, err := notifiersFor(ctx, env)
+	if err != nil {
+		return err
 	}
-	if e := nc.Email; e != nil {
-		m, err := email.New(email.Config{Host: e.Host, Port: e.Port, Username: e.Username, Password: e.Password(), From: e.From, ImplicitTLS: !e.UseStartTLS()})
-		if err != nil {
-			return err
-		}
-		mux[notify.KindEmail] = m
-	}
-	if s := nc.Slack; s != nil {
-		c, err := slack.New(slack.Config{Token: s.SlackToken(), BaseURL: s.APIURL})
-		if err != nil {
-			return withHint(err, "set the bot token in notify.slack.token or the variable notify.slack.tokenEnv names")
-		}
-		mux[notify.KindSlack] = c
-		rc.Slack = c
-		part.slack, part.secret = c, s.Secret()
-	}
-	var extra []notify.Recipient
-	if w := nc.Webhook; w != nil {
-		mux[notify.KindWebhook] = webhook.New(webhook.Config{Secret: []byte(w.Secret())})
-		extra = append(extra, notify.Recipient{Kind: notify.KindWebhook, Address: w.URL})
-	}
-	if s := nc.SNS; s != nil && env.Cloud != nil {
-		p := strings.Split(s.TopicARN, ":")
-		if len(p) < 6 {
-			return fmt.Errorf("notify.sns.topicArn %q is not an ARN", s.TopicARN)
-		}
-		client, err := cloudSNSClient(ctx, env, p[4], p[3])
-		if err != nil {
-			return fmt.Errorf("notify.sns: %w", err)
-		}
-		pub, err := snstopic.New(snstopic.Config{Client: client})
-		if err != nil {
-			return err
-		}
-		mux[notify.KindSNS] = pub
-		extra = append(extra, notify.Recipient{Kind: notify.KindSNS, Address: s.TopicARN})
-	}
+	part := &approvalPart{slack: n.Slack, secret: n.SlackSecret}
 	key, err := approvalKey(env.DataDir, cfg.Approvals)
 	if err != nil {
 		return err
@@ -160,22 +115,13 @@ func setupApprovals(ctx context.Context, env *serveEnv) error {
 		return withHint(err, "baseURL in steward.yaml is where people reach steward, e.g. https://steward.example.com")
 	}
 	part.signer = signer
-	cat, err := catalog.New(cfg)
+	cat, err := catalogFor(env)
 	if err != nil {
 		return err
 	}
-	classOf := func(account string) string {
-		if env.Cloud == nil || env.Cloud.Inventory() == nil {
-			return ""
-		}
-		a, err := env.Cloud.Inventory().Account(account)
-		if err != nil {
-			return ""
-		}
-		return a.Class
-	}
+	classOf := env.classOf
 	ac := approval.Config{
-		Store: env.Store, Notifier: mux, Router: broadcastRouter{notify.NewRouter(rc), extra}, Signer: signer,
+		Store: env.Store, Notifier: n.Mux, Router: broadcastRouter{n.Router, n.Extra}, Signer: signer,
 		Clock: env.Clock, Stages: cat, AccountClassFunc: classOf, Exceptions: env.Store,
 		DefaultDeadline: cfg.Approvals.Deadline, ReminderEvery: cfg.Approvals.Reminders.Every,
 		LastReminder: cfg.Approvals.Reminders.Before, BatchWindow: cfg.Approvals.BatchWindow,

@@ -12,15 +12,10 @@ import (
 
 	"github.com/stewardhq/steward/internal/api/exceptionsapi"
 	"github.com/stewardhq/steward/internal/builtin"
-	"github.com/stewardhq/steward/internal/change"
 	"github.com/stewardhq/steward/internal/cloud"
 	"github.com/stewardhq/steward/internal/config"
 	"github.com/stewardhq/steward/internal/engine"
 	"github.com/stewardhq/steward/internal/notify"
-	"github.com/stewardhq/steward/internal/notify/email"
-	"github.com/stewardhq/steward/internal/notify/slack"
-	"github.com/stewardhq/steward/internal/notify/snstopic"
-	"github.com/stewardhq/steward/internal/notify/webhook"
 	"github.com/stewardhq/steward/internal/scan"
 	"github.com/stewardhq/steward/internal/store"
 	"github.com/stewardhq/steward/internal/task"
@@ -49,100 +44,42 @@ func setupBuiltin(ctx context.Context, env *serveEnv) error {
 	if err != nil {
 		return err
 	}
-	classOf := func(account string) string {
-		if env.Cloud == nil || env.Cloud.Inventory() == nil {
-			return ""
-		}
-		a, err := env.Cloud.Inventory().Account(account)
-		if err != nil {
-			return ""
-		}
-		return a.Class
-	}
-	d := builtin.Deps{Cloud: env.Cloud, TagPrefix: cfg.TagPrefix, Exceptions: env.Store, Stages: cat, ClassOf: classOf,
+	d := builtin.Deps{Cloud: env.Cloud, TagPrefix: cfg.TagPrefix, Exceptions: env.Store, Stages: cat, ClassOf: env.classOf,
 		Clock: env.Clock, Logf: env.Logf}
-	if err := builtinNotifier(ctx, env, cfg, &d); err != nil {
+	if err := builtinNotifier(ctx, env, &d); err != nil {
 		return fmt.Errorf("steward:notify: %w", err)
 	}
 	// Notices planned in observe go to the change records, as the change
 	// gate's planned calls do.
-	gate, err := change.New(change.Config{Store: env.Store, Stages: cat, ClassOf: classOf, Clock: env.Clock})
+	gate, err := changeGateFor(env)
 	if err != nil {
 		return err
 	}
-	d.Plans = changePlans{gate}
+	d.Plans = builtinPlans{gate}
 	builtinParts.Store(env, builtin.Register(env.Tasks, d))
 	return nil
 }
 
 // builtinNotifier sets the notifier and router of steward:notify from
 // steward.yaml's notify section; without channels notices go to the log.
-func builtinNotifier(ctx context.Context, env *serveEnv, cfg *config.Config, d *builtin.Deps) error {
-	nc := cfg.Notify
-	mux := notify.Mux{}
-	rc := notify.RouterConfig{Owners: nc.Owners, Domain: nc.Domain, AllowedDomains: nc.AllowedDomains, Fallback: map[string][]notify.Recipient{}}
-	for class, list := range nc.FallbackRecipients() {
-		for _, r := range list {
-			rc.Fallback[class] = append(rc.Fallback[class], notify.Recipient{Kind: notify.Kind(r.Kind), Address: r.Address})
-		}
+func builtinNotifier(ctx context.Context, env *serveEnv, d *builtin.Deps) error {
+	n, err := notifiersFor(ctx, env)
+	if err != nil {
+		return err
 	}
-	if e := nc.Email; e != nil {
-		m, err := email.New(email.Config{Host: e.Host, Port: e.Port, Username: e.Username, Password: e.Password(), From: e.From, ImplicitTLS: !e.UseStartTLS()})
-		if err != nil {
-			return err
-		}
-		mux[notify.KindEmail] = m
-	}
-	if s := nc.Slack; s != nil {
-		c, err := slack.New(slack.Config{Token: s.SlackToken(), BaseURL: s.APIURL})
-		if err != nil {
-			return withHint(err, "set the bot token in notify.slack.token or the variable notify.slack.tokenEnv names")
-		}
-		mux[notify.KindSlack] = c
-		rc.Slack = c
-	}
-	if w := nc.Webhook; w != nil {
-		mux[notify.KindWebhook] = webhook.New(webhook.Config{Secret: []byte(w.Secret())})
-		d.Extra = append(d.Extra, notify.Recipient{Kind: notify.KindWebhook, Address: w.URL})
-	}
-	if s := nc.SNS; s != nil && env.Cloud != nil {
-		p := strings.Split(s.TopicARN, ":")
-		if len(p) < 6 {
-			return fmt.Errorf("notify.sns.topicArn %q is not an ARN", s.TopicARN)
-		}
-		client, err := cloudSNSClient(ctx, env, p[4], p[3])
-		if err != nil {
-			return fmt.Errorf("notify.sns: %w", err)
-		}
-		pub, err := snstopic.New(snstopic.Config{Client: client})
-		if err != nil {
-			return err
-		}
-		mux[notify.KindSNS] = pub
-		d.Extra = append(d.Extra, notify.Recipient{Kind: notify.KindSNS, Address: s.TopicARN})
-	}
-	if len(mux) == 0 {
+	d.Extra = n.Extra
+	if len(n.Mux) == 0 {
 		return nil // the log notifier
 	}
 	// Recipients of a kind no channel serves (a fallback written for a
 	// channel not configured) still reach the log.
-	mux["log"] = &builtin.LogNotifier{Logf: env.Logf}
-	d.Notifier = mux
-	d.Router = notify.NewRouter(rc)
-	return nil
-}
-
-// changePlans records builtin's planned notices through the change gate.
-type changePlans struct{ g *change.Gate }
-
-func (c changePlans) RecordPlan(ctx context.Context, call *task.Call, p builtin.Plan) (string, error) {
-	var params any
-	if len(p.Parameters) > 0 {
-		if err := json.Unmarshal(p.Parameters, &params); err != nil {
-			return "", err
-		}
+	mux := notify.Mux{"log": &builtin.LogNotifier{Logf: env.Logf}}
+	for k, v := range n.Mux {
+		mux[k] = v
 	}
-	return c.g.RecordPlan(ctx, call, change.Plan{Kind: p.Kind, Service: p.Service, Action: p.Action, Resource: p.Resource, Parameters: params, Reason: p.Reason})
+	d.Notifier = mux
+	d.Router = n.Router
+	return nil
 }
 
 func startBuiltin(ctx context.Context, env *serveEnv) error {

@@ -38,19 +38,10 @@ func changeGateFor(env *serveEnv) (*change.Gate, error) {
 		return nil, err
 	}
 	cfg := change.Config{
-		Store:  env.Store,
-		Stages: cat,
-		Limits: cat.LimitsFunc(change.DefaultPerRun, change.DefaultPerHour),
-		ClassOf: func(account string) string {
-			if env.Cloud == nil || env.Cloud.Inventory() == nil {
-				return ""
-			}
-			a, err := env.Cloud.Inventory().Account(account)
-			if err != nil {
-				return ""
-			}
-			return a.Class
-		},
+		Store:   env.Store,
+		Stages:  cat,
+		Limits:  cat.LimitsFunc(change.DefaultPerRun, change.DefaultPerHour),
+		ClassOf: env.classOf,
 		// A pause is an alert to the people behind steward: through the
 		// built-ins' notifiers to the fallback recipients (and the log).
 		Alert: func(ctx context.Context, playbook, reason string) {
