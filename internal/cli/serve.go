@@ -94,10 +94,6 @@ func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	key, created, err := api.LoadOrCreateAccessKey(p.dataDir, os.Getenv)
-	if err != nil {
-		return withHint(err, "the access key comes from STEWARD_ACCESS_KEY_ID and STEWARD_SECRET_ACCESS_KEY, or from "+filepath.Join(p.dataDir, api.AccessKeyFile))
-	}
 	path := filepath.Join(p.dataDir, storeFile)
 	st, err := storesqlite.Open(path, storesqlite.Options{})
 	if err != nil {
@@ -134,6 +130,12 @@ func serve(ctx context.Context, p serveParams, stdout, stderr io.Writer) error {
 	}
 	if err := runServeParts(ctx, env, "setup"); err != nil {
 		return err
+	}
+	// The key is made only once everything that can refuse to start has
+	// agreed to: a key made by a start that failed would never be shown.
+	key, created, err := api.LoadOrCreateAccessKey(p.dataDir, os.Getenv)
+	if err != nil {
+		return withHint(err, "the access key comes from STEWARD_ACCESS_KEY_ID and STEWARD_SECRET_ACCESS_KEY, or from "+filepath.Join(p.dataDir, api.AccessKeyFile))
 	}
 	// One process owns the data directory (the store's lock), so a fixed
 	// owner id lets a restart take its executions back at once.
