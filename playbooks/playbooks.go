@@ -19,7 +19,7 @@
 //	  items: Volumes           # where the resources are in each page
 //	  nextToken: NextToken     # request field for the next page (default NextToken)
 //	  outputToken: NextToken   # response field carrying it (default: nextToken)
-//	rules:                     # event playbooks: rules file entries
+//	rules:                     # event playbooks need them; scheduled ones may start on events too
 //	  - name: ...
 //	    pattern: {...}
 //	stages: {default: observe}
@@ -255,9 +255,6 @@ func Parse(meta, definition []byte) (*Playbook, error) {
 		}
 		if m.Scan.Kind == 0 {
 			bad("", "", "a scheduled playbook needs a scan")
-		}
-		if m.Rules.Kind != 0 {
-			bad("", "", "a scheduled playbook has no rules")
 		}
 	case TriggerEvent:
 		if p.Schedule != "" || m.Scan.Kind != 0 {
