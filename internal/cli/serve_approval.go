@@ -167,7 +167,7 @@ func startApprovals(ctx context.Context, env *serveEnv) error {
 		if part.secret == "" {
 			return withHint(errors.New("approvals: Slack is configured without a signing secret"), "set notify.slack.signingSecret or the variable notify.slack.signingSecretEnv names")
 		}
-		ih, err := slack.NewInteractionHandler(slack.InteractionConfig{SigningSecret: part.secret, Decide: part.svc.DecideFunc(), Now: env.Clock.Now, Logger: logger})
+		ih, err := slack.NewInteractionHandler(slack.InteractionConfig{SigningSecret: part.secret, Decide: part.svc.DecideFunc(), Now: env.Clock.Now, Logger: logger, Used: env.Store})
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -153,6 +154,10 @@ type InteractionConfig struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Used, when set, remembers the requests served in a store, so a
+	// replay is refused across restarts and replicas too (steward's store:
+	// the same table as the approval links'); nil keeps them in memory.
+	Used approve.UsedStore
 }
 
 // InteractionHandler serves Slack's interactivity requests (POST,
@@ -205,7 +210,13 @@ func (h *InteractionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	if !h.firstSeen(r.Header.Get("X-Slack-Signature"), now) {
+	first, err := h.firstSeen(r.Context(), r.Header.Get("X-Slack-Signature"), now)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "slack: cannot check for a replay", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if !first {
 		h.log.WarnContext(r.Context(), "slack: refused replayed interaction", "remote", r.RemoteAddr)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
@@ -229,7 +240,7 @@ func (h *InteractionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			h.log.ErrorContext(r.Context(), "slack: decision not handed over", "approval", d.ApprovalID, "err", err)
-			h.forget(r.Header.Get("X-Slack-Signature"))
+			h.forget(r.Context(), r.Header.Get("X-Slack-Signature"))
 			http.Error(w, "decision not recorded; try again", http.StatusInternalServerError)
 			return
 		}
@@ -242,7 +253,15 @@ func (h *InteractionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (requests that old are refused as stale soon anyway).
 const maxSeen = 100000
 
-func (h *InteractionHandler) firstSeen(sig string, now time.Time) bool {
+// firstSeen records a request's signature and reports whether it is new.
+func (h *InteractionHandler) firstSeen(ctx context.Context, sig string, now time.Time) (bool, error) {
+	if h.cfg.Used != nil {
+		return h.cfg.Used.MarkUsed(ctx, "slack:"+sig, now.Add(2*MaxSkew))
+	}
+	return h.firstSeenInMemory(sig, now), nil
+}
+
+func (h *InteractionHandler) firstSeenInMemory(sig string, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.seen[sig]; ok {
@@ -259,7 +278,17 @@ func (h *InteractionHandler) firstSeen(sig string, now time.Time) bool {
 	return true
 }
 
-func (h *InteractionHandler) forget(sig string) {
+// forget drops a request's signature, so Slack's retry of a request that
+// failed is served.
+func (h *InteractionHandler) forget(ctx context.Context, sig string) {
+	if h.cfg.Used != nil {
+		if r, ok := h.cfg.Used.(approve.UsedReleaser); ok {
+			if err := r.ReleaseUsed(ctx, "slack:"+sig); err != nil {
+				h.log.ErrorContext(ctx, "slack: cannot forget a failed request", "err", err)
+			}
+		}
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.seen, sig)
