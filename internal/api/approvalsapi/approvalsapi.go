@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stewardhq/steward/internal/api/jsonapi"
 	"github.com/stewardhq/steward/internal/approval"
 	"github.com/stewardhq/steward/internal/approve"
 	"github.com/stewardhq/steward/internal/store"
@@ -123,14 +124,8 @@ type Error struct {
 	Hint  string `json:"hint,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func fail(w http.ResponseWriter, status int, msg, hint string) {
-	writeJSON(w, status, Error{Error: msg, Hint: hint})
+	jsonapi.WriteJSON(w, status, Error{Error: msg, Hint: hint})
 }
 
 func (h *Handler) now() time.Time {
@@ -166,7 +161,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	for _, a := range list {
 		out.Approvals = append(out.Approvals, ViewOf(a))
 	}
-	writeJSON(w, http.StatusOK, out)
+	jsonapi.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
@@ -179,7 +174,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, err.Error(), "")
 		return
 	}
-	writeJSON(w, http.StatusOK, ViewOf(a))
+	jsonapi.WriteJSON(w, http.StatusOK, ViewOf(a))
 }
 
 // ParseUntil reads an exception's end: a date (the exception lasts through
@@ -272,6 +267,6 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		fail(w, http.StatusInternalServerError, err.Error(), "")
 	default:
-		writeJSON(w, http.StatusOK, ViewOf(a))
+		jsonapi.WriteJSON(w, http.StatusOK, ViewOf(a))
 	}
 }

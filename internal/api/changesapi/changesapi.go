@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stewardhq/steward/internal/api/jsonapi"
 	"github.com/stewardhq/steward/internal/change"
 	"github.com/stewardhq/steward/internal/store"
 )
@@ -98,7 +99,7 @@ func ParseFilter(q map[string][]string) (store.ChangeFilter, error) {
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	f, err := ParseFilter(r.URL.Query())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	limit := f.Limit
@@ -108,7 +109,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	f.Limit = limit + 1
 	list, err := h.Store.ListChanges(r.Context(), f)
 	if err != nil {
-		writeStoreError(w, err)
+		jsonapi.WriteStoreError(w, err)
 		return
 	}
 	resp := ListResponse{Changes: list}
@@ -119,16 +120,16 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	if resp.Changes == nil {
 		resp.Changes = []*store.Change{}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	jsonapi.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	c, err := h.Store.GetChange(r.Context(), r.PathValue("id"))
 	if err != nil {
-		writeStoreError(w, err)
+		jsonapi.WriteStoreError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	jsonapi.WriteJSON(w, http.StatusOK, c)
 }
 
 // RollbackRequest is the body of POST /api/v1/rollback.
@@ -187,7 +188,7 @@ type RollbackError struct {
 func (h *Handler) rollback(w http.ResponseWriter, r *http.Request) {
 	req, err := DecodeRollbackRequest(r.Body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	var res *change.RollbackResult
@@ -197,7 +198,7 @@ func (h *Handler) rollback(w http.ResponseWriter, r *http.Request) {
 		res, err = h.Rollback.Rollback(r.Context(), req.Target, req.By)
 	}
 	if err == nil {
-		writeJSON(w, http.StatusOK, res)
+		jsonapi.WriteJSON(w, http.StatusOK, res)
 		return
 	}
 	body := RollbackError{Error: err.Error()}
@@ -219,7 +220,7 @@ func (h *Handler) rollback(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrNotFound):
 		status = http.StatusNotFound
 	}
-	writeJSON(w, status, body)
+	jsonapi.WriteJSON(w, status, body)
 }
 
 // PausesResponse is the answer of GET /api/v1/pauses.
@@ -230,40 +231,20 @@ type PausesResponse struct {
 func (h *Handler) pauses(w http.ResponseWriter, r *http.Request) {
 	list, err := h.Store.ListPausedPlaybooks(r.Context())
 	if err != nil {
-		writeStoreError(w, err)
+		jsonapi.WriteStoreError(w, err)
 		return
 	}
 	if list == nil {
 		list = []store.PlaybookPause{}
 	}
-	writeJSON(w, http.StatusOK, PausesResponse{Pauses: list})
+	jsonapi.WriteJSON(w, http.StatusOK, PausesResponse{Pauses: list})
 }
 
 func (h *Handler) resume(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if err := h.Store.ResumePlaybook(r.Context(), name); err != nil {
-		writeStoreError(w, err)
+		jsonapi.WriteStoreError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"playbook": name, "resumed": true})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]string{"error": err.Error()})
-}
-
-func writeStoreError(w http.ResponseWriter, err error) {
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, err)
-		return
-	}
-	writeError(w, http.StatusInternalServerError, err)
+	jsonapi.WriteJSON(w, http.StatusOK, map[string]any{"playbook": name, "resumed": true})
 }

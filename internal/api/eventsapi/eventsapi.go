@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/stewardhq/steward/internal/api/jsonapi"
 	"github.com/stewardhq/steward/internal/rules"
 	"github.com/stewardhq/steward/internal/store"
 )
@@ -92,12 +93,12 @@ func matchViews(ms []store.EventMatch) []MatchView {
 func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 	p, err := listParams(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	events, next, err := h.Events.ListEvents(r.Context(), p)
 	if err != nil {
-		writeStoreError(w, err)
+		jsonapi.WriteStoreError(w, err)
 		return
 	}
 	out := struct {
@@ -107,7 +108,7 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) {
 	for _, e := range events {
 		out.Events = append(out.Events, view(e, r.URL.Query().Get("body") == "true"))
 	}
-	writeJSON(w, http.StatusOK, out)
+	jsonapi.WriteJSON(w, http.StatusOK, out)
 }
 
 func listParams(r *http.Request) (store.ListEventsParams, error) {
@@ -147,17 +148,17 @@ func parseTime(s string) (time.Time, error) {
 func (h *Handler) getEvent(w http.ResponseWriter, r *http.Request) {
 	e, err := h.Events.GetEvent(r.Context(), r.PathValue("id"))
 	if err != nil {
-		writeStoreError(w, err)
+		jsonapi.WriteStoreError(w, err)
 		return
 	}
 	ms, err := h.Events.ListMatches(r.Context(), e.Seq)
 	if err != nil {
-		writeStoreError(w, err)
+		jsonapi.WriteStoreError(w, err)
 		return
 	}
 	v := view(*e, true)
 	v.Matches = matchViews(ms)
-	writeJSON(w, http.StatusOK, v)
+	jsonapi.WriteJSON(w, http.StatusOK, v)
 }
 
 // ReplayRequest selects stored events to run the rules on again.
@@ -182,25 +183,25 @@ const maxReplay = 100_000
 func (h *Handler) replay(w http.ResponseWriter, r *http.Request) {
 	var req ReplayRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("the request is not valid JSON: %w", err))
+		jsonapi.WriteError(w, http.StatusBadRequest, fmt.Errorf("the request is not valid JSON: %w", err))
 		return
 	}
 	if req.Since.IsZero() {
-		writeError(w, http.StatusBadRequest, errors.New("since is required"))
+		jsonapi.WriteError(w, http.StatusBadRequest, errors.New("since is required"))
 		return
 	}
 	if req.Rule != "" {
 		if _, ok := h.Rules.Get(req.Rule); !ok {
-			writeError(w, http.StatusNotFound, fmt.Errorf("no rule %q", req.Rule))
+			jsonapi.WriteError(w, http.StatusNotFound, fmt.Errorf("no rule %q", req.Rule))
 			return
 		}
 	}
 	res, err := h.Replay(r.Context(), req)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	jsonapi.WriteJSON(w, http.StatusOK, res)
 }
 
 // Replay runs the rules again on the stored events req selects, oldest
@@ -247,54 +248,54 @@ func (h *Handler) Replay(ctx context.Context, req ReplayRequest) (*ReplayResult,
 }
 
 func (h *Handler) listRules(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"rules": h.Rules.List()})
+	jsonapi.WriteJSON(w, http.StatusOK, map[string]any{"rules": h.Rules.List()})
 }
 
 func (h *Handler) getRule(w http.ResponseWriter, r *http.Request) {
 	rule, ok := h.Rules.Get(r.PathValue("name"))
 	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Errorf("no rule %q", r.PathValue("name")))
+		jsonapi.WriteError(w, http.StatusNotFound, fmt.Errorf("no rule %q", r.PathValue("name")))
 		return
 	}
-	writeJSON(w, http.StatusOK, rule)
+	jsonapi.WriteJSON(w, http.StatusOK, rule)
 }
 
 func (h *Handler) putRule(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	var rule rules.Rule
 	if err := json.Unmarshal(body, &rule); err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("the rule is not valid JSON: %w", err))
+		jsonapi.WriteError(w, http.StatusBadRequest, fmt.Errorf("the rule is not valid JSON: %w", err))
 		return
 	}
 	rule.Name = r.PathValue("name")
 	if err := h.Rules.Validate(rule); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	doc, _ := json.Marshal(rule)
 	if err := h.Events.PutRule(r.Context(), store.StoredRule{Name: rule.Name, Doc: doc, Updated: h.now()}); err != nil {
-		writeStoreError(w, err)
+		jsonapi.WriteStoreError(w, err)
 		return
 	}
 	if err := h.Rules.Put(rule); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rule)
+	jsonapi.WriteJSON(w, http.StatusOK, rule)
 }
 
 func (h *Handler) deleteRule(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if _, ok := h.Rules.Get(name); !ok {
-		writeError(w, http.StatusNotFound, fmt.Errorf("no rule %q", name))
+		jsonapi.WriteError(w, http.StatusNotFound, fmt.Errorf("no rule %q", name))
 		return
 	}
 	if err := h.Events.DeleteRule(r.Context(), name); err != nil && !errors.Is(err, store.ErrNotFound) {
-		writeStoreError(w, err)
+		jsonapi.WriteStoreError(w, err)
 		return
 	}
 	_ = h.Rules.Remove(name)
@@ -328,24 +329,4 @@ func LoadRules(ctx context.Context, es store.EventStore, set *rules.Set) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]string{"error": err.Error()})
-}
-
-func writeStoreError(w http.ResponseWriter, err error) {
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, err)
-		return
-	}
-	writeError(w, http.StatusInternalServerError, err)
 }

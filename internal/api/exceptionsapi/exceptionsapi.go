@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stewardhq/steward/internal/api/jsonapi"
 	"github.com/stewardhq/steward/internal/builtin"
 	"github.com/stewardhq/steward/internal/store"
 )
@@ -135,7 +136,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 10000 {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("limit %q: want a number from 1 to 10000", s))
+			jsonapi.WriteError(w, http.StatusBadRequest, fmt.Errorf("limit %q: want a number from 1 to 10000", s))
 			return
 		}
 		f.Limit = n
@@ -145,39 +146,39 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	case "true":
 		f.ActiveAt = h.now()
 	default:
-		writeError(w, http.StatusBadRequest, fmt.Errorf("active %q: want true or false", q.Get("active")))
+		jsonapi.WriteError(w, http.StatusBadRequest, fmt.Errorf("active %q: want true or false", q.Get("active")))
 		return
 	}
 	l, err := h.Store.ListExceptions(r.Context(), f)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, List{Exceptions: l})
+	jsonapi.WriteJSON(w, http.StatusOK, List{Exceptions: l})
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	e, err := h.Store.GetException(r.Context(), r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, err)
+		jsonapi.WriteError(w, http.StatusNotFound, err)
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e)
+	jsonapi.WriteJSON(w, http.StatusOK, e)
 }
 
 func (h *Handler) grant(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("the request body is unreadable or larger than %d bytes", maxBody))
+		jsonapi.WriteError(w, http.StatusBadRequest, fmt.Errorf("the request body is unreadable or larger than %d bytes", maxBody))
 		return
 	}
 	req, until, err := DecodeGrantRequest(body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	if req.Channel == "" {
@@ -187,51 +188,39 @@ func (h *Handler) grant(w http.ResponseWriter, r *http.Request) {
 		Playbook: req.Playbook, Until: until, Reason: req.Reason, GrantedBy: req.By, Channel: req.Channel}, h.Policy)
 	switch {
 	case errors.Is(err, builtin.ErrExceptionTooLong) || errors.Is(err, builtin.ErrExceptionInvalid):
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	case err != nil:
-		writeError(w, http.StatusBadGateway, err)
+		jsonapi.WriteError(w, http.StatusBadGateway, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, e)
+	jsonapi.WriteJSON(w, http.StatusCreated, e)
 }
 
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	by := strings.TrimSpace(r.URL.Query().Get("by"))
 	if by == "" {
-		writeError(w, http.StatusBadRequest, errors.New(`"by" is required: DELETE /api/v1/exceptions/{id}?by=NAME`))
+		jsonapi.WriteError(w, http.StatusBadRequest, errors.New(`"by" is required: DELETE /api/v1/exceptions/{id}?by=NAME`))
 		return
 	}
 	e, err := h.Granter.RevokeException(r.Context(), r.PathValue("id"), by)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
+		jsonapi.WriteError(w, http.StatusNotFound, err)
 		return
 	case errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, err)
+		jsonapi.WriteError(w, http.StatusConflict, err)
 		return
 	case errors.Is(err, builtin.ErrExceptionInvalid):
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	case err != nil && e.ID != "":
 		// Revoked, but the tag could not be brought in line: say so.
-		writeJSON(w, http.StatusOK, map[string]any{"exception": e, "warning": err.Error()})
+		jsonapi.WriteJSON(w, http.StatusOK, map[string]any{"exception": e, "warning": err.Error()})
 		return
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"exception": e})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]string{"error": err.Error()})
+	jsonapi.WriteJSON(w, http.StatusOK, map[string]any{"exception": e})
 }

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stewardhq/steward/internal/api/jsonapi"
 	"github.com/stewardhq/steward/internal/scan"
 	"github.com/stewardhq/steward/internal/schedule"
 	"github.com/stewardhq/steward/internal/store"
@@ -153,53 +154,53 @@ func DecodeScanRequest(body []byte) (ScanRequest, error) {
 func (h *Handler) startScan(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("the request body is unreadable or larger than %d bytes", maxBody))
+		jsonapi.WriteError(w, http.StatusBadRequest, fmt.Errorf("the request body is unreadable or larger than %d bytes", maxBody))
 		return
 	}
 	req, err := DecodeScanRequest(body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	if h.SpecFunc == nil {
-		writeError(w, http.StatusNotFound, fmt.Errorf("%w %q: this steward has no catalogue", ErrUnknownPlaybook, req.Playbook))
+		jsonapi.WriteError(w, http.StatusNotFound, fmt.Errorf("%w %q: this steward has no catalogue", ErrUnknownPlaybook, req.Playbook))
 		return
 	}
 	spec, err := h.SpecFunc(req.Playbook)
 	if errors.Is(err, ErrUnknownPlaybook) {
-		writeError(w, http.StatusNotFound, err)
+		jsonapi.WriteError(w, http.StatusNotFound, err)
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
 	id, err := h.Runner.Start(r.Context(), scan.Request{Playbook: req.Playbook, Spec: spec, Accounts: req.Accounts,
 		Regions: req.Regions, DryRun: req.DryRun, Trigger: "manual"})
 	switch {
 	case errors.Is(err, scan.ErrBadRequest) || errors.Is(err, scan.ErrBadSpec):
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, ScanStarted{Scan: id})
+	jsonapi.WriteJSON(w, http.StatusAccepted, ScanStarted{Scan: id})
 }
 
 func (h *Handler) getScan(w http.ResponseWriter, r *http.Request) {
 	rep, err := h.Runner.Report(r.Context(), r.PathValue("id"))
 	if errors.Is(err, scan.ErrUnknownScan) {
-		writeError(w, http.StatusNotFound, err)
+		jsonapi.WriteError(w, http.StatusNotFound, err)
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
 	v := ViewOf(rep.Scan)
 	v.Finished, v.Summary = &rep.Finished, &rep.Summary
-	writeJSON(w, http.StatusOK, v)
+	jsonapi.WriteJSON(w, http.StatusOK, v)
 }
 
 func (h *Handler) listScans(w http.ResponseWriter, r *http.Request) {
@@ -207,21 +208,21 @@ func (h *Handler) listScans(w http.ResponseWriter, r *http.Request) {
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("limit %q: want 1 to 1000", s))
+			jsonapi.WriteError(w, http.StatusBadRequest, fmt.Errorf("limit %q: want 1 to 1000", s))
 			return
 		}
 		limit = n
 	}
 	list, err := h.Store.ListScans(r.Context(), r.URL.Query().Get("playbook"), limit)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
 	out := []ScanView{}
 	for _, s := range list {
 		out = append(out, ViewOf(*s))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"scans": out})
+	jsonapi.WriteJSON(w, http.StatusOK, map[string]any{"scans": out})
 }
 
 func scheduleView(s store.Schedule) ScheduleView {
@@ -236,14 +237,14 @@ func scheduleView(s store.Schedule) ScheduleView {
 func (h *Handler) listSchedules(w http.ResponseWriter, r *http.Request) {
 	list, err := h.Store.ListSchedules(r.Context())
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
 	out := []ScheduleView{}
 	for _, s := range list {
 		out = append(out, scheduleView(*s))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"schedules": out})
+	jsonapi.WriteJSON(w, http.StatusOK, map[string]any{"schedules": out})
 }
 
 // ScheduleInput is the body of PUT /api/v1/schedules/{name}.
@@ -291,53 +292,41 @@ func DecodeSchedule(name string, body []byte, now time.Time) (store.Schedule, er
 func (h *Handler) putSchedule(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("the request body is unreadable or larger than %d bytes", maxBody))
+		jsonapi.WriteError(w, http.StatusBadRequest, fmt.Errorf("the request body is unreadable or larger than %d bytes", maxBody))
 		return
 	}
 	s, err := DecodeSchedule(r.PathValue("name"), body, h.now())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		jsonapi.WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	if h.SpecFunc != nil {
 		if _, err := h.SpecFunc(s.Playbook); err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("schedule %q: %w", s.Name, err))
+			jsonapi.WriteError(w, http.StatusBadRequest, fmt.Errorf("schedule %q: %w", s.Name, err))
 			return
 		}
 	}
 	got, err := h.Store.PutSchedule(r.Context(), s)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, scheduleView(*got))
+	jsonapi.WriteJSON(w, http.StatusOK, scheduleView(*got))
 }
 
 func (h *Handler) deleteSchedule(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if strings.HasPrefix(name, schedule.PlaybookPrefix) {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("schedule %q comes from a playbook; disable it in steward.yaml", name))
+		jsonapi.WriteError(w, http.StatusBadRequest, fmt.Errorf("schedule %q comes from a playbook; disable it in steward.yaml", name))
 		return
 	}
 	if err := h.Store.DeleteSchedule(r.Context(), name); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusNotFound, err)
+			jsonapi.WriteError(w, http.StatusNotFound, err)
 			return
 		}
-		writeError(w, http.StatusInternalServerError, err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]string{"error": err.Error()})
 }
