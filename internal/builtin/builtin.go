@@ -75,8 +75,8 @@ type Plan struct {
 	Reason     string
 }
 
-// Plans records planned changes. internal/change implements it (with its
-// own Plan type, adapted where the parts are wired).
+// Plans records planned changes; internal/change's Gate.BuiltinPlans is
+// the implementation steward uses.
 type Plans interface {
 	// RecordPlan records p for the execution and state of call and returns
 	// the change record's id.

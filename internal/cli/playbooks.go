@@ -300,7 +300,7 @@ func registerGate(ctx context.Context, tasks *task.Registry, cl *cloud.Cloud, cf
 		cleanup()
 		return nil, err
 	}
-	builtin.Register(tasks, builtin.Deps{Cloud: cl, TagPrefix: cfg.TagPrefix, Exceptions: db, Stages: cat, ClassOf: classOf, Plans: builtinPlans{gate}})
+	builtin.Register(tasks, builtin.Deps{Cloud: cl, TagPrefix: cfg.TagPrefix, Exceptions: db, Stages: cat, ClassOf: classOf, Plans: gate.BuiltinPlans()})
 	_ = ctx
 	return func() { _ = db.Close(); cleanup() }, nil
 }

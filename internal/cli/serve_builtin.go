@@ -55,7 +55,7 @@ func setupBuiltin(ctx context.Context, env *serveEnv) error {
 	if err != nil {
 		return err
 	}
-	d.Plans = builtinPlans{gate}
+	d.Plans = gate.BuiltinPlans()
 	builtinParts.Store(env, builtin.Register(env.Tasks, d))
 	return nil
 }

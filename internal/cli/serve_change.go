@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 
 	"github.com/stewardhq/steward/internal/api/changesapi"
 	"github.com/stewardhq/steward/internal/builtin"
 	"github.com/stewardhq/steward/internal/change"
-	"github.com/stewardhq/steward/internal/task"
 )
 
 // The change gate's part of steward serve: at setup it wraps the aws-sdk
@@ -69,19 +67,6 @@ func changeGateFor(env *serveEnv) (*change.Gate, error) {
 	}
 	changeGates[env] = g
 	return g, nil
-}
-
-// builtinPlans adapts the gate to builtin.Plans (steward:notify records
-// its planned notices with it).
-type builtinPlans struct{ g *change.Gate }
-
-func (p builtinPlans) RecordPlan(ctx context.Context, call *task.Call, pl builtin.Plan) (string, error) {
-	var params any
-	if len(pl.Parameters) > 0 {
-		_ = json.Unmarshal(pl.Parameters, &params)
-	}
-	return p.g.RecordPlan(ctx, call, change.Plan{Kind: pl.Kind, Service: pl.Service, Action: pl.Action,
-		Resource: pl.Resource, Parameters: params, Reason: pl.Reason})
 }
 
 func setupChanges(_ context.Context, env *serveEnv) error {

@@ -261,7 +261,7 @@ func New(t testing.TB, opts Options) *Harness {
 	h.Gate = gate
 	router := notify.NewRouter(notify.RouterConfig{Owners: opts.Owners})
 	h.Builtins = builtin.Register(reg, builtin.Deps{
-		Cloud: c, TagPrefix: opts.TagPrefix, Exceptions: db, Notifier: h.Notices, Router: router, Plans: planRecorder{gate},
+		Cloud: c, TagPrefix: opts.TagPrefix, Exceptions: db, Notifier: h.Notices, Router: router, Plans: gate.BuiltinPlans(),
 		Stages: opts.Stages, ClassOf: classOf, Clock: h.Clock, Logf: t.Logf,
 	})
 	appr, err := approval.New(approval.Config{
@@ -566,18 +566,6 @@ func (h *Harness) Changes(r *Run) []*store.Change {
 // and drift).
 func (h *Harness) Rollback(r *Run) (*change.RollbackResult, error) {
 	return h.Gate.Rollback(h.ctx, r.ARN, "playbooktest")
-}
-
-// planRecorder adapts the change gate to builtin.Plans.
-type planRecorder struct{ g *change.Gate }
-
-func (p planRecorder) RecordPlan(ctx context.Context, call *task.Call, pl builtin.Plan) (string, error) {
-	var params any
-	if len(pl.Parameters) > 0 {
-		_ = json.Unmarshal(pl.Parameters, &params)
-	}
-	return p.g.RecordPlan(ctx, call, change.Plan{Kind: pl.Kind, Service: pl.Service, Action: pl.Action,
-		Resource: pl.Resource, Parameters: params, Reason: pl.Reason})
 }
 
 // History returns the run's history events, for debugging a failed test.
