@@ -137,16 +137,7 @@ func New(d Deps) *Tasks {
 		d.Notifier = &LogNotifier{Logf: d.Logf}
 	}
 	if d.ClassOf == nil {
-		d.ClassOf = func(account string) string {
-			if d.Cloud == nil || d.Cloud.Inventory() == nil {
-				return ""
-			}
-			a, err := d.Cloud.Inventory().Account(account)
-			if err != nil {
-				return ""
-			}
-			return a.Class
-		}
+		d.ClassOf = d.Cloud.ClassOf
 	}
 	return &Tasks{d: d}
 }

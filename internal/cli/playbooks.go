@@ -283,14 +283,7 @@ func registerGate(ctx context.Context, tasks *task.Registry, cl *cloud.Cloud, cf
 		cleanup()
 		return nil, err
 	}
-	classOf := func(account string) string {
-		if inv := cl.Inventory(); inv != nil {
-			if a, err := inv.Account(account); err == nil {
-				return a.Class
-			}
-		}
-		return ""
-	}
+	classOf := cl.ClassOf
 	gate, err := change.New(change.Config{Store: db, Stages: cat, ClassOf: classOf, Limits: cat.LimitsFunc(change.DefaultPerRun, change.DefaultPerHour)})
 	if err == nil {
 		err = gate.Register(tasks)

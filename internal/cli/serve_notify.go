@@ -95,13 +95,4 @@ func notifiersFor(ctx context.Context, env *serveEnv) (*serveNotifiers, error) {
 }
 
 // classOf returns an account's class in the inventory ("" when unknown).
-func (env *serveEnv) classOf(account string) string {
-	if env.Cloud == nil || env.Cloud.Inventory() == nil {
-		return ""
-	}
-	a, err := env.Cloud.Inventory().Account(account)
-	if err != nil {
-		return ""
-	}
-	return a.Class
-}
+func (env *serveEnv) classOf(account string) string { return env.Cloud.ClassOf(account) }

@@ -277,6 +277,19 @@ func (c *Cloud) Endpoint() string { return c.endpoint }
 // allowed).
 func (c *Cloud) Inventory() *Inventory { return c.cfg.Inventory }
 
+// ClassOf returns an account's class in the inventory: "" for an account
+// it does not list, or when there is no inventory (or no Cloud).
+func (c *Cloud) ClassOf(account string) string {
+	if c == nil || c.cfg.Inventory == nil {
+		return ""
+	}
+	a, err := c.cfg.Inventory.Account(account)
+	if err != nil {
+		return ""
+	}
+	return a.Class
+}
+
 // roleFor returns the role to assume in account ("" for none) after
 // checking the account and region against the inventory. Global services
 // skip the region check.

@@ -117,3 +117,17 @@ func FuzzParseInventory(f *testing.F) {
 		}
 	})
 }
+
+func TestCloudClassOf(t *testing.T) {
+	var none *Cloud
+	if got := none.ClassOf("111111111111"); got != "" {
+		t.Errorf("nil Cloud: %q", got)
+	}
+	c := &Cloud{cfg: Config{Inventory: NewInventory([]Account{{ID: "111111111111", Class: "production", Regions: []string{"us-east-1"}}})}}
+	if got := c.ClassOf("111111111111"); got != "production" {
+		t.Errorf("listed account: %q", got)
+	}
+	if got := c.ClassOf("222222222222"); got != "" {
+		t.Errorf("unlisted account: %q", got)
+	}
+}
