@@ -136,12 +136,16 @@ type Gate struct {
 	cfg   Config
 	inner task.Handler
 
-	// mu guards inflight: mutating calls past the blast radius check and
-	// not yet recorded as applied or failed, per "run\x00"+run and
+	// inflight counts mutating calls past the blast radius check and not
+	// yet recorded as applied or failed, per "run\x00"+run and
 	// "hour\x00"+playbook, so concurrent calls (a Map state's iterations)
-	// cannot all pass the same count.
+	// cannot all pass the same count; mu guards the map.
 	mu       sync.Mutex
 	inflight map[string]int
+	// limitLocks holds a *sync.Mutex per playbook: a playbook's count,
+	// reservation and outcome records happen one at a time, while other
+	// playbooks' go on (and their store writes group into one commit).
+	limitLocks sync.Map
 	// rollbackMu makes one rollback at a time, so two cannot undo the
 	// same change.
 	rollbackMu sync.Mutex

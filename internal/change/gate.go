@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stewardhq/steward/internal/asl"
@@ -286,35 +287,38 @@ func (g *Gate) checkLimits(ctx context.Context, playbook, run string) (*flight, 
 	}
 	perRun, perHour := g.cfg.Limits(playbook)
 	runKey, hourKey := "run\x00"+playbook+"\x00"+run, "hour\x00"+playbook
-	g.mu.Lock()
+	lock := g.limitLock(playbook)
+	lock.Lock()
 	var reason string
 	if perRun > 0 {
 		n, err := g.cfg.Store.CountApplied(ctx, playbook, run, time.Time{})
 		if err != nil {
-			g.mu.Unlock()
+			lock.Unlock()
 			return nil, fmt.Errorf("change gate: %w", err)
 		}
-		if n += g.inflight[runKey]; n >= perRun {
+		if n += g.inflightOf(runKey); n >= perRun {
 			reason = fmt.Sprintf("blast radius: %d changes applied in run %s, the limit is %d per run", n, run, perRun)
 		}
 	}
 	if reason == "" && perHour > 0 {
 		n, err := g.cfg.Store.CountApplied(ctx, playbook, "", g.now().Add(-time.Hour))
 		if err != nil {
-			g.mu.Unlock()
+			lock.Unlock()
 			return nil, fmt.Errorf("change gate: %w", err)
 		}
-		if n += g.inflight[hourKey]; n >= perHour {
+		if n += g.inflightOf(hourKey); n >= perHour {
 			reason = fmt.Sprintf("blast radius: %d changes applied in the last hour, the limit is %d per hour", n, perHour)
 		}
 	}
 	if reason == "" {
+		g.mu.Lock()
 		g.inflight[runKey]++
 		g.inflight[hourKey]++
 		g.mu.Unlock()
-		return &flight{g: g, keys: [2]string{runKey, hourKey}}, nil
+		lock.Unlock()
+		return &flight{g: g, lock: lock, keys: [2]string{runKey, hourKey}}, nil
 	}
-	g.mu.Unlock()
+	lock.Unlock()
 	if err := g.cfg.Store.PausePlaybook(ctx, store.PlaybookPause{Playbook: playbook, Reason: reason, By: "steward (blast radius)", At: g.now()}); err != nil {
 		return nil, fmt.Errorf("change gate: pause %s: %w", playbook, err)
 	}
@@ -325,15 +329,31 @@ func (g *Gate) checkLimits(ctx context.Context, playbook, run string) (*flight, 
 	}
 }
 
+// limitLock returns the lock of a playbook's blast radius.
+func (g *Gate) limitLock(playbook string) *sync.Mutex {
+	l, _ := g.limitLocks.LoadOrStore(playbook, &sync.Mutex{})
+	return l.(*sync.Mutex)
+}
+
+// inflightOf reads one in-flight count.
+func (g *Gate) inflightOf(key string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.inflight[key]
+}
+
 // flight is one mutating call counted as in flight by checkLimits.
 type flight struct {
 	g     *Gate
+	lock  *sync.Mutex // the playbook's limit lock
 	keys  [2]string
 	ended bool
 }
 
-// endLocked stops counting the call; g.mu must be held.
-func (f *flight) endLocked() {
+// end stops counting the call (a no-op after the first time).
+func (f *flight) end() {
+	f.g.mu.Lock()
+	defer f.g.mu.Unlock()
 	if f.ended {
 		return
 	}
@@ -345,20 +365,13 @@ func (f *flight) endLocked() {
 	}
 }
 
-// end stops counting the call (a no-op after finish).
-func (f *flight) end() {
-	f.g.mu.Lock()
-	defer f.g.mu.Unlock()
-	f.endLocked()
-}
-
 // finish records the call's outcome and stops counting it in one step
-// under g.mu, so checkLimits never counts a change both as applied and as
-// in flight (which refused calls below the limit).
+// under the playbook's limit lock, so checkLimits never counts a change
+// both as applied and as in flight (which refused calls below the limit).
 func (f *flight) finish(ctx context.Context, id string, o store.ChangeOutcome) (*store.Change, error) {
-	f.g.mu.Lock()
-	defer f.g.mu.Unlock()
-	defer f.endLocked()
+	f.lock.Lock()
+	defer f.lock.Unlock()
+	defer f.end()
 	return f.g.cfg.Store.FinishChange(ctx, id, o)
 }
 
