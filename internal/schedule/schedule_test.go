@@ -219,11 +219,20 @@ func TestTwoLoopsOneStore(t *testing.T) {
 		go func() { defer wg.Done(); l.Run(ctx) }()
 	}
 	waitTimers := func(n int) {
-		for fc.Pending() < n {
-			select {
-			case <-fc.Changed():
-			case <-time.After(10 * time.Second):
+		// Take the channel before looking, so a timer armed in between is
+		// not missed; look again now and then all the same.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			changed := fc.Changed()
+			if fc.Pending() >= n {
+				return
+			}
+			if time.Now().After(deadline) {
 				t.Fatalf("loops did not arm their timers (%d pending)", fc.Pending())
+			}
+			select {
+			case <-changed:
+			case <-time.After(10 * time.Millisecond):
 			}
 		}
 	}
